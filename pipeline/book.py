@@ -1,0 +1,76 @@
+"""The book model: what a manuscript becomes once read, before it is turned into speech.
+
+Readers in `pipeline.manuscript` produce it; `pipeline.chunks` turns it into spoken-form chunks.
+Text here is clean written text (no page numbers, no noteref markers, no soft hyphens) but not yet
+in spoken form: normalisation ("1859" -> "eighteen fifty-nine") happens in `pipeline.chunks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ChapterKind(str, Enum):
+    """What a track is, from the manuscript's structural semantics (epub:type, landmarks, headings)."""
+
+    DEDICATION = "dedication"
+    EPIGRAPH = "epigraph"
+    FOREWORD = "foreword"
+    PREFACE = "preface"
+    INTRODUCTION = "introduction"
+    PROLOGUE = "prologue"
+    CHAPTER = "chapter"
+    EPILOGUE = "epilogue"
+    AFTERWORD = "afterword"
+    APPENDIX = "appendix"
+    NOTES = "notes"  # endnote/footnote bodies, offered as one optional final track
+
+
+@dataclass
+class Paragraph:
+    """One paragraph of written text. `scene_break` marks a section break (*, ***, <hr/>) before it."""
+
+    text: str
+    scene_break_before: bool = False
+    # Character spans of emphasised text (italics etc.) in `text`, kept for expressive engines.
+    emphasis: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Chapter:
+    title: str  # written title, e.g. "Chapter XII: A Letter" (normalised to spoken form later)
+    paragraphs: list[Paragraph]
+    kind: ChapterKind = ChapterKind.CHAPTER
+
+    @property
+    def words(self) -> int:
+        return sum(len(p.text.split()) for p in self.paragraphs)
+
+
+@dataclass
+class Cover:
+    data: bytes  # raster image bytes (JPEG or PNG); SVG covers are rasterised to PNG
+    mime: str  # "image/jpeg" or "image/png"
+
+
+@dataclass
+class Book:
+    title: str
+    authors: list[str]
+    language: str  # BCP-47, e.g. "en", "en-GB"
+    chapters: list[Chapter]
+    publisher: str | None = None
+    date: str | None = None  # as given by the manuscript (ISO 8601 where known)
+    description: str | None = None
+    cover: Cover | None = None
+    cover_note: str | None = None  # why there is no usable cover, when there is none
+    notes: Chapter | None = None  # endnote bodies, not read unless asked for
+
+    @property
+    def author(self) -> str:
+        return " & ".join(self.authors) if self.authors else "Unknown author"
+
+    @property
+    def words(self) -> int:
+        return sum(c.words for c in self.chapters)
