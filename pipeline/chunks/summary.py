@@ -1,0 +1,45 @@
+"""The `audiobook inspect` summary: a public JSON contract.
+
+Stable keys: title, author, language, chapters[index, title, words, chunks[id, text]] ("chunks"
+only when asked for). Extra keys (kind, duration_s, book-level words and duration_s) may be added
+to but the listed ones must not change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.book import Book
+from pipeline.chunks.chunking import spoken_title
+from pipeline.chunks.model import Chunk
+
+
+def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
+                 words_per_minute: float = 155) -> dict[str, Any]:
+    """Summary of a book and its chunks; durations are estimated from spoken words per minute."""
+    by_chapter: dict[int, list[Chunk]] = {}
+    for chunk in chunks:
+        by_chapter.setdefault(chunk.chapter, []).append(chunk)
+    chapters = []
+    for index, chapter in enumerate(book.chapters):
+        own = by_chapter.get(index, [])
+        # Spoken words (numbers spelled out) when chunks are given, else the written count.
+        spoken_words = sum(len(c.text.split()) for c in own) if own else chapter.words
+        entry: dict[str, Any] = {
+            "index": index,
+            "title": spoken_title(chapter, book.language),
+            "kind": chapter.kind.value,
+            "words": chapter.words,
+            "duration_s": round(spoken_words * 60 / words_per_minute, 1),
+        }
+        if with_chunks:
+            entry["chunks"] = [{"id": c.id, "text": c.text} for c in own]
+        chapters.append(entry)
+    return {
+        "title": book.title,
+        "author": book.author,
+        "language": book.language,
+        "words": book.words,
+        "duration_s": round(sum(c["duration_s"] for c in chapters), 1),
+        "chapters": chapters,
+    }

@@ -1,0 +1,160 @@
+"""The `audiobook` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from pipeline.errors import PipelineError
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Turn manuscripts (EPUB, text, Markdown) into mastered, chaptered audiobooks.")
+console = Console()
+errors = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(action: Callable[[], T]) -> T:
+    """User-facing errors become one line and a non-zero exit, never a traceback."""
+    try:
+        return action()
+    except PipelineError as exc:
+        errors.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        errors.print("interrupted: finished chunks are kept; run the same command again to resume")
+        raise typer.Exit(130) from None
+    except OSError as exc:
+        name = f" {exc.filename}" if exc.filename else ""
+        errors.print(f"[red]error:[/red]{name}: {exc.strerror or exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except Exception as exc:  # a bug: say so in one line; AUDIOBOOK_DEBUG=1 shows the traceback
+        if os.environ.get("AUDIOBOOK_DEBUG"):
+            raise
+        errors.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set AUDIOBOOK_DEBUG=1 for details)",
+                     highlight=False, soft_wrap=True)
+        raise typer.Exit(70) from None
+
+
+def _terminate_as_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def inspect(
+    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    chunks: Annotated[bool, typer.Option("--chunks", help="With --json: include each chapter's chunks.")] = False,
+    max_chars: Annotated[int, typer.Option(help="Chunk size limit (characters).")] = 400,
+) -> None:
+    """Show a manuscript's metadata and the chapters that will be read."""
+
+    def action() -> None:
+        from pipeline.chunks import book_summary, chunk_book
+        from pipeline.manuscript import read_manuscript
+
+        book = read_manuscript(path)
+        summary = book_summary(book, chunk_book(book, max_chars=max_chars), with_chunks=chunks)
+        if as_json:
+            sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+            return
+        console.print(f"[bold]{book.title}[/bold] by {book.author}  ·  language {book.language}", highlight=False)
+        for label, value in (("publisher", book.publisher), ("date", book.date)):
+            if value:
+                console.print(f"{label}: {value}", highlight=False)
+        console.print(f"cover: {'yes (' + book.cover.mime + ')' if book.cover else book.cover_note or 'none'}",
+                      highlight=False)
+        table = Table("#", "title", "kind", "words", "est. duration")
+        for chapter, written in zip(summary["chapters"], book.chapters):
+            minutes = chapter.get("duration_s", chapter["words"] / 155 * 60) / 60
+            table.add_row(str(chapter["index"]), chapter["title"], written.kind.value, str(chapter["words"]),
+                          f"{minutes:.1f} min")
+        console.print(table)
+        total = sum(c["words"] for c in summary["chapters"])
+        console.print(f"{len(book.chapters)} chapters, {total} words, about {total / 155 / 60:.1f} hours")
+
+    _run(action)
+
+
+@app.command()
+def produce(
+    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md")],
+    voice: Annotated[str | None, typer.Option(help="Narrator voice (default: the engine's own).")] = None,
+    engine: Annotated[str, typer.Option(help="Speech engine: piper (embedded) or voxtral.")] = "piper",
+    output: Annotated[Path, typer.Option(help="Output root; the book goes to OUTPUT/<slug>/.")] = Path("output"),
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3.")] = "m4b,mp3",
+    seed: Annotated[int, typer.Option(help="Base seed for stochastic engines.")] = 0,
+    repin: Annotated[bool, typer.Option(help="Allow a different voice/engine than the book was made with.")] = False,
+) -> None:
+    """Produce a finished audiobook: synthesis, mastering to ACX, MP3 + M4B, report."""
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+
+    def action() -> None:
+        from pipeline.produce import ProduceOptions
+        from pipeline.produce import produce as run_produce
+
+        options = ProduceOptions(manuscript=path, output_root=output, engine=engine, voice=voice,
+                                 formats=[f.strip() for f in format.split(",") if f.strip()], seed=seed, repin=repin)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
+                      TimeElapsedColumn(), TimeRemainingColumn(), console=errors, transient=False) as bar:
+            task = bar.add_task("chunks", total=None, audio="", speed="")
+
+            def show(p) -> None:  # noqa: ANN001 - SynthesisProgress
+                bar.update(task, total=p.total, completed=p.done, audio=f"{p.audio_s / 3600:.2f} h audio",
+                           speed=f"{p.speed:.1f}× real time" if p.wall_s else "")
+
+            result = run_produce(options, on_progress=show)
+        _print_acx(result.report["files"])
+        for out in result.outputs[-1:] + result.outputs[:-1] if result.outputs else []:
+            console.print(f"wrote {out}", highlight=False)
+        console.print(f"report: {result.root / 'report.md'}", highlight=False)
+        if not result.passed:
+            raise PipelineError("some files fail the ACX check (see the report)")
+
+    _run(action)
+
+
+@app.command()
+def check(folder: Annotated[Path, typer.Argument(help="A produced book: OUTPUT/<slug>")]) -> None:
+    """Re-measure a produced audiobook's files against ACX; exit 0 only if every file passes."""
+
+    def action() -> None:
+        from pipeline.mastering.measure import as_row, judge, measure_file
+
+        if not folder.is_dir():
+            raise PipelineError(f"{folder} is not a folder")
+        files = sorted((folder / "mp3").glob("*.mp3")) or sorted(folder.glob("*.mp3"))
+        if not files:
+            raise PipelineError(f"no MP3 files in {folder} (expected {folder / 'mp3'}/*.mp3)")
+        rows = [as_row(m, judge(m)) for m in map(measure_file, files)]
+        _print_acx(rows)
+        failed = [r["file"] for r in rows if not r["passed"]]
+        if failed:
+            raise PipelineError(f"{len(failed)} of {len(rows)} files fail the ACX check")
+        console.print(f"all {len(rows)} files pass the ACX check")
+
+    _run(action)
+
+
+def _print_acx(rows: list[dict]) -> None:
+    table = Table("file", "duration", "RMS dB", "peak dB", "floor dB", "head s", "tail s", "ACX")
+    for r in rows:
+        table.add_row(r["file"], f"{r['duration_s'] / 60:.1f} min", f"{r['rms_db']:.1f}", f"{r['true_peak_db']:.1f}",
+                      f"{r['noise_floor_db']:.1f}", f"{r['head_s']:.2f}", f"{r['tail_s']:.2f}",
+                      "[green]pass[/green]" if r["passed"] else "[red]" + "; ".join(r["problems"]) + "[/red]")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

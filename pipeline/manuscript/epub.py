@@ -1,0 +1,205 @@
+"""EPUB 2/3 -> Book: chapters from the TOC (nav or NCX), split at anchors, filtered by structure."""
+
+from __future__ import annotations
+
+import posixpath
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+import ebooklib
+from ebooklib import epub
+
+from pipeline.book import Book, Chapter, ChapterKind, Paragraph
+from pipeline.errors import InputError
+from pipeline.manuscript.cleaning import clean_text
+from pipeline.manuscript.cover import find_cover
+from pipeline.manuscript.epub_safety import check_epub
+from pipeline.manuscript.structure import (
+    NOTE_TYPES, SKIPPED_TYPES, chapter_title, epub_types, is_notes, is_skipped, kind_of, types_from_name,
+)  # fmt: skip
+from pipeline.manuscript.xhtml import parse_xhtml, read_segments
+
+# Types that say what a section is (as opposed to "bodymatter", "z3998:fiction"...).
+_DECISIVE = SKIPPED_TYPES | NOTE_TYPES | {k.value for k in ChapterKind} | {"part", "division", "volume"}
+_GUIDE_TYPES = {"title-page": "titlepage", "text": "bodymatter"}
+
+
+@dataclass
+class _TocEntry:
+    label: str
+    doc: int  # spine index
+    anchor: str | None
+
+
+@dataclass
+class _Draft:
+    doc_name: str
+    anchor: str | None
+    label: str | None
+    heading: str | None
+    types: set[str]
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+def _flatten(toc: list) -> list[tuple[str, str | None]]:
+    """(label, href) in reading order; a part's own entry comes before its children."""
+    out: list[tuple[str, str | None]] = []
+    for node in toc:
+        if isinstance(node, tuple):
+            section, children = node
+            out.append((section.title or "", getattr(section, "href", None) or None))
+            out.extend(_flatten(children))
+        else:
+            out.append((node.title or "", node.href or None))
+    return out
+
+
+def _resolve(href: str, base: str, names: dict[str, int]) -> tuple[int, str | None] | None:
+    target, _, anchor = unquote(href).partition("#")
+    for candidate in (target, posixpath.normpath(posixpath.join(base, target))):
+        if candidate in names:
+            return names[candidate], anchor or None
+    return None
+
+
+def _semantic_links(book: epub.EpubBook) -> dict[tuple[str, str | None], set[str]]:
+    """Types that the EPUB 3 landmarks nav and the EPUB 2 guide give to (document, anchor)."""
+    links: dict[tuple[str, str | None], set[str]] = {}
+
+    def add(href: str, base: str, words: set[str]) -> None:
+        target, _, anchor = unquote(href).partition("#")
+        key = (posixpath.normpath(posixpath.join(base, target)), anchor or None)
+        links.setdefault(key, set()).update(words)
+
+    for reference in book.guide:
+        kind = (reference.get("type") or "").lower()
+        if reference.get("href"):
+            add(reference["href"], "", {_GUIDE_TYPES.get(kind, kind)})
+    for nav in (item for item in book.get_items() if isinstance(item, epub.EpubNav)):
+        base = posixpath.dirname(nav.get_name())
+        for landmarks in parse_xhtml(nav.get_content()).find_all("nav"):
+            if "landmarks" in epub_types(landmarks):
+                for link in landmarks.find_all("a", href=True):
+                    add(link["href"], base, epub_types(link))
+    return links
+
+
+def _toc_entries(book: epub.EpubBook, names: dict[str, int]) -> list[_TocEntry]:
+    # ebooklib resolves nav hrefs but leaves NCX ones relative to the NCX file.
+    ncx = next((item for item in book.get_items() if isinstance(item, epub.EpubNcx)), None)
+    has_nav = any(isinstance(item, epub.EpubNav) for item in book.get_items())
+    base = posixpath.dirname(ncx.get_name()) if ncx is not None and not has_nav else ""
+    entries: list[_TocEntry] = []
+    seen: set[tuple[int, str | None]] = set()
+    for label, href in _flatten(book.toc):
+        resolved = _resolve(href, base, names) if href else None
+        if resolved is not None and resolved not in seen:
+            seen.add(resolved)
+            entries.append(_TocEntry(clean_text(label), *resolved))
+    return entries
+
+
+def _finish(draft: _Draft, links: dict, notes: list[Paragraph], number: int) -> Chapter | None:
+    types = draft.types | links.get((draft.doc_name, draft.anchor), set())
+    if not types & _DECISIVE:
+        types |= types_from_name(PurePosixPath(draft.doc_name).stem) or types_from_name(draft.label or "")
+    if is_skipped(types):
+        return None
+    if is_notes(types):
+        notes.extend(draft.paragraphs)
+        return None
+    if not draft.paragraphs:  # e.g. a part title page with no text of its own
+        return None
+    kind = kind_of(types)
+    heading, label = draft.heading, draft.label
+    title = heading or label or (f"Chapter {number}" if kind is ChapterKind.CHAPTER else kind.value.title())
+    if heading and label and len(label) > len(heading) and label.lower().startswith(heading.lower()):
+        title = label  # "Chapter 1" heading, "Chapter 1: The Start" in the TOC
+    title = chapter_title(title, kind)
+    paragraphs = draft.paragraphs
+    spoken = {t.casefold() for t in (title, heading, label) if t}
+    if paragraphs[0].text.casefold() in spoken:  # the title is read separately
+        paragraphs = paragraphs[1:]
+    return Chapter(title, paragraphs, kind) if paragraphs else None
+
+
+def _metadata(book: epub.EpubBook, name: str) -> list[tuple[str, dict]]:
+    return [(value, attrs) for value, attrs in book.get_metadata("DC", name) if value and value.strip()]
+
+
+def read_epub(path: Path) -> Book:
+    package = check_epub(path)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module="ebooklib")
+        warnings.filterwarnings("ignore", category=FutureWarning, module="ebooklib")
+        try:
+            book = epub.read_epub(str(path), options={"ignore_ncx": True})
+        except Exception as error:
+            raise InputError(f"{path}: corrupt EPUB ({type(error).__name__}: {error})") from error
+
+    docs: list[epub.EpubHtml] = []
+    for idref, _linear in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is not None and item.get_type() == ebooklib.ITEM_DOCUMENT and not isinstance(item, epub.EpubNav):
+            docs.append(item)
+    if not docs:
+        raise InputError(f"{path}: EPUB has an empty spine (no content documents to read)")
+    names = {doc.get_name(): index for index, doc in enumerate(docs)}
+    entries = _toc_entries(book, names)
+    if len(entries) < 2 and len(docs) > 2:
+        entries = []  # a one-entry TOC ("Start") is no help: fall back to the spine
+    labels = {(e.doc, e.anchor): e.label for e in entries}
+    use_spine = not entries
+
+    drafts: list[_Draft] = []
+    notes: list[Paragraph] = []
+    for index, doc in enumerate(docs):
+        anchors = [e.anchor for e in entries if e.doc == index and e.anchor]
+        segments, doc_notes = read_segments(doc.get_content(), anchors)
+        notes.extend(doc_notes)
+        for segment in segments:
+            label = labels.get((index, segment.anchor))
+            own_track = use_spine or label is not None
+            if segment.anchor is None and not own_track:
+                # Not in the TOC: a continuation of the previous track, unless it says it is something else.
+                decisive = segment.types & (_DECISIVE - {"chapter", "bodymatter"})
+                own_track = bool(segment.title or decisive or not drafts)
+            if own_track:
+                drafts.append(
+                    _Draft(doc.get_name(), segment.anchor, label, segment.title, set(segment.types), segment.paragraphs)
+                )
+            else:
+                drafts[-1].paragraphs.extend(segment.paragraphs)
+
+    links = _semantic_links(book)
+    chapters: list[Chapter] = []
+    for draft in drafts:
+        chapter = _finish(draft, links, notes, len(chapters) + 1)
+        if chapter is not None:
+            chapters.append(chapter)
+    if not chapters:
+        raise InputError(f"{path}: EPUB has no readable text")
+
+    cover_pages = [doc for (doc, _), types in links.items() if "cover" in types]
+    cover, cover_note = find_cover(book, package, cover_pages)
+    titles = _metadata(book, "title")
+    creators = _metadata(book, "creator")
+    authors = [v.strip() for v, a in creators if a.get("{http://www.idpf.org/2007/opf}role", "aut") == "aut"]
+    descriptions = _metadata(book, "description")
+    publishers = _metadata(book, "publisher")
+    dates = _metadata(book, "date")
+    languages = _metadata(book, "language")
+    return Book(
+        title=clean_text(titles[0][0]) if titles else path.stem,
+        authors=authors or [v.strip() for v, _ in creators],
+        language=languages[0][0].strip() if languages else "en",
+        chapters=chapters,
+        publisher=clean_text(publishers[0][0]) if publishers else None,
+        date=dates[0][0].strip() if dates else None,
+        description=clean_text(parse_xhtml(descriptions[0][0]).get_text(" ")) if descriptions else None,
+        cover=cover,
+        cover_note=cover_note,
+        notes=Chapter("Notes", notes, ChapterKind.NOTES) if notes else None,
+    )

@@ -1,0 +1,149 @@
+"""XHTML content documents -> segments of paragraphs, split at TOC anchors.
+
+One walk over the document tree does everything: it cuts at anchor ids (so a TOC entry can start a
+chapter mid-file), takes the first heading of each segment as its title, drops page furniture,
+noterefs, images and skipped sections, routes footnote/endnote bodies aside, and marks scene breaks.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
+
+from pipeline.book import Paragraph
+from pipeline.manuscript.cleaning import LINE_BREAK, Run, clean_text, is_scene_break, paragraph_from_runs
+from pipeline.manuscript.structure import epub_types, is_notes, is_noteref, is_page_marker, is_skipped
+
+_IGNORED = frozenset(
+    {"head", "script", "style", "img", "svg", "math", "object", "video", "audio", "iframe", "nav",
+     "template", "button", "input", "select", "textarea", "map", "canvas", "picture", "source", "rt", "rp"}
+)  # fmt: skip
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "hgroup"})
+_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "aside", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "header",
+     "footer", "figure", "figcaption", "table", "thead", "tbody", "tr", "td", "th", "caption", "pre",
+     "address", "main", "center", "body", "html", "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6"}
+)  # fmt: skip
+_EMPHASIS = frozenset({"i", "em"})
+
+
+@dataclass
+class Segment:
+    """The part of a document from one cut (None = document start) to the next."""
+
+    anchor: str | None
+    types: set[str] = field(default_factory=set)
+    title: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+def parse_xhtml(content: bytes | str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+        return BeautifulSoup(content, "lxml")
+
+
+def inline_text(tag: Tag) -> str:
+    """Visible text of a tag (headings, TOC labels): no noterefs, page numbers or image alt text."""
+    parts: list[str] = []
+    for child in tag.children:
+        if isinstance(child, Tag):
+            if child.name in _IGNORED or is_page_marker(child) or is_noteref(child):
+                continue
+            parts.append(" " if child.name == "br" else inline_text(child))
+        elif type(child) is NavigableString:
+            parts.append(str(child))
+    return "".join(parts)
+
+
+def heading_text(tag: Tag) -> str:
+    """An <hgroup>'s parts ("I" + "A Letter") joined as "I: A Letter"; a plain heading's text."""
+    if tag.name != "hgroup":
+        return clean_text(inline_text(tag))
+    parts = [clean_text(inline_text(child)) for child in tag.find_all(True, recursive=False)]
+    return ": ".join(part for part in parts if part)
+
+
+class _Walker:
+    def __init__(self, anchors: list[str], body_types: set[str]) -> None:
+        self.cuts = {anchor: index + 1 for index, anchor in enumerate(anchors)}
+        self.segments = [Segment(None, set(body_types))] + [Segment(anchor) for anchor in anchors]
+        self.current = self.segments[0]
+        self.notes: list[Paragraph] = []
+        self.runs: list[Run] = []
+        self.scene_break = False
+        self.in_notes = 0
+
+    def flush(self) -> None:
+        runs, self.runs = self.runs, []
+        paragraph = paragraph_from_runs(runs) if runs else None
+        if paragraph is None:
+            return
+        if self.in_notes:
+            self.notes.append(paragraph)
+        elif is_scene_break(paragraph.text):
+            self.scene_break = True
+        else:
+            paragraph.scene_break_before = self.scene_break and bool(self.current.paragraphs)
+            self.scene_break = False
+            self.current.paragraphs.append(paragraph)
+
+    def walk(self, tag: Tag, emphasis: bool = False) -> None:
+        for child in tag.children:
+            if not isinstance(child, Tag):
+                if type(child) is NavigableString:  # not comments, CDATA, doctypes
+                    self.runs.append(Run(str(child), emphasis))
+                continue
+            self.element(child, emphasis)
+
+    def element(self, tag: Tag, emphasis: bool) -> None:
+        anchor = tag.get("id")
+        if isinstance(anchor, str) and anchor in self.cuts:
+            self.flush()
+            self.current = self.segments[self.cuts[anchor]]
+            self.scene_break = False
+        name = tag.name
+        if name in _IGNORED or is_page_marker(tag) or is_noteref(tag):
+            return
+        types = epub_types(tag)
+        if is_skipped(types):
+            return
+        if is_notes(types):
+            # Note bodies go aside without breaking the paragraph they may sit in.
+            saved, self.runs = self.runs, []
+            self.in_notes += 1
+            self.walk(tag)
+            self.flush()
+            self.in_notes -= 1
+            self.runs = saved
+            return
+        starting = not self.current.paragraphs and not "".join(r.text for r in self.runs).strip()
+        if starting and not self.in_notes:
+            self.current.types |= types
+        if name == "hr":
+            self.flush()
+            self.scene_break = True
+        elif name == "br":
+            self.runs.append(LINE_BREAK)
+        elif name in _HEADINGS and starting and not self.current.title:
+            self.flush()
+            if not self.in_notes:
+                self.current.title = heading_text(tag) or None
+        elif name in _BLOCKS or name in _HEADINGS:
+            self.flush()
+            self.walk(tag, emphasis)
+            self.flush()
+        else:
+            self.walk(tag, emphasis or name in _EMPHASIS)
+
+
+def read_segments(content: bytes | str, anchors: list[str]) -> tuple[list[Segment], list[Paragraph]]:
+    """Segments (document start, then one per anchor, in the order given) and any note bodies found."""
+    soup = parse_xhtml(content)
+    body = soup.body or soup
+    walker = _Walker(anchors, epub_types(body) if isinstance(body, Tag) and body.name == "body" else set())
+    walker.walk(body)
+    walker.flush()
+    return walker.segments, walker.notes

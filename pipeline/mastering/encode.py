@@ -1,0 +1,86 @@
+"""ffmpeg (from imageio-ffmpeg, so pip alone brings it) as an encoder fed with raw PCM on stdin."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import PipelineError
+
+
+def ffmpeg_exe() -> str:
+    import imageio_ffmpeg
+
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise PipelineError(f"ffmpeg is not available: {exc}") from None
+
+
+def run_ffmpeg(args: list[str], what: str) -> str:
+    """Run ffmpeg to completion; returns stderr. Failure is a one-line PipelineError."""
+    try:
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], capture_output=True, text=True)
+    except OSError as exc:
+        raise PipelineError(f"cannot run ffmpeg for {what}: {exc.strerror or exc}") from None
+    if done.returncode != 0:
+        raise PipelineError(f"ffmpeg failed while {what}: {_last_line(done.stderr)}")
+    return done.stderr
+
+
+def _last_line(stderr: str) -> str:
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"
+
+
+class PcmEncoder:
+    """Streams float32 mono PCM into one ffmpeg process that writes an MP3 and an ADTS AAC file.
+
+    One decode of the input feeds both encoders; the AAC pieces of all tracks are later joined
+    into the M4B without re-encoding.
+    """
+
+    def __init__(self, rate: int, mp3: Path, aac: Path, mp3_bitrate: str, aac_bitrate: str):
+        self._stderr = tempfile.TemporaryFile()
+        args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1",
+                "-i", "pipe:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
+                "-c:a", "libmp3lame", "-b:a", mp3_bitrate, "-abr", "0", "-id3v2_version", "0",
+                "-write_xing", "1", "-f", "mp3", str(mp3),
+                "-c:a", "aac", "-b:a", aac_bitrate, "-f", "adts", str(aac)]
+        try:
+            self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                          stderr=self._stderr)
+        except OSError as exc:
+            raise PipelineError(f"cannot run ffmpeg to encode {mp3.name}: {exc.strerror or exc}") from None
+        self.name = mp3.name
+
+    def write(self, audio: np.ndarray) -> None:
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(audio, dtype=np.float32).tobytes())  # type: ignore[union-attr]
+        except BrokenPipeError:
+            self._fail()
+
+    def close(self) -> None:
+        try:
+            self._proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        if self._proc.wait() != 0:
+            self._fail()
+        self._stderr.close()
+
+    def abort(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._stderr.close()
+
+    def _fail(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._stderr.seek(0)
+        message = _last_line(self._stderr.read().decode(errors="replace"))
+        self._stderr.close()
+        raise PipelineError(f"ffmpeg failed while encoding {self.name}: {message}")

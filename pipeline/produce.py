@@ -1,0 +1,263 @@
+"""Manuscript in, finished audiobook out. Each stage is a plain function over paths, so that the
+CLI can run them in one process (overlapping synthesis with mastering) and Prefect can run them
+as separate tasks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from pipeline.errors import PipelineError
+from pipeline.mastering.layout import layout_track
+from pipeline.mastering.measure import Measurement, as_row, judge, measure_file
+from pipeline.mastering.render import RenderedPart, render_part
+from pipeline.mastering.spec import MasteringSettings
+from pipeline.packaging.m4b import write_m4b
+from pipeline.packaging.mp3 import tag_mp3
+from pipeline.packaging.report import write_reports
+from pipeline.plan import Plan, build_plan
+from pipeline.speech.cache import ChunkCache, write_atomic
+from pipeline.speech.engine import Engine, SynthesisSettings, Voice
+from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
+from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
+from pipeline.workspace import BookLock, BookPaths
+
+FORMATS = ("m4b", "mp3")
+
+
+class ProduceOptions(BaseModel):
+    """Everything a production run takes. Also the Prefect flow's validated parameters."""
+
+    manuscript: Path
+    output_root: Path = Path("output")
+    engine: str = DEFAULT_ENGINE
+    voice: str | None = None  # the engine's default voice when not given
+    formats: list[str] = Field(default_factory=lambda: list(FORMATS))
+    seed: int = 0
+    speed: float = 1.0
+    repin: bool = False  # allow a different voice/engine than the book was produced with
+    engine_options: dict[str, str | int | float] = Field(default_factory=dict)
+
+    def model_post_init(self, _context: object) -> None:
+        unknown = set(self.formats) - set(FORMATS)
+        if unknown or not self.formats:
+            raise PipelineError(f"unknown format(s) {', '.join(sorted(unknown)) or '(none)'}; choose from m4b, mp3")
+
+
+@dataclass
+class ProduceResult:
+    root: Path
+    outputs: list[Path]
+    report: dict
+    synthesis: SynthesisProgress
+    passed: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.passed = all(f["passed"] for f in self.report["files"])
+
+
+_ENGINES: dict[tuple, Engine] = {}
+
+
+def load_engine(name: str, options: dict | None = None) -> Engine:
+    """One engine per process and configuration: models are slow to load and big in memory."""
+    key = (name, tuple(sorted((options or {}).items())))
+    if key not in _ENGINES:
+        _ENGINES[key] = get_engine(name, **(options or {}))
+    return _ENGINES[key]
+
+
+def pick_voice(engine: Engine, name: str | None) -> Voice:
+    return engine.voice(name) if name else engine.default_voice()
+
+
+# -- stage 1: manuscript -> plan ---------------------------------------------------------------
+
+def prepare(options: ProduceOptions) -> BookPaths:
+    """Read the manuscript, plan tracks and chunks, write plan.json. Returns the book's paths."""
+    paths, lock = prepare_locked(options)
+    lock.__exit__()
+    return paths
+
+
+def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
+    """`prepare`, returning with the book's lock held so that no other run interleaves."""
+    from pipeline.manuscript import read_manuscript
+
+    book = read_manuscript(options.manuscript)
+    engine = load_engine(options.engine, options.engine_options)
+    language = book.language.split("-")[0].lower()
+    if language not in engine.languages:
+        raise PipelineError(f"the {engine.name} engine cannot speak {book.language!r} ({options.manuscript.name}); "
+                            f"it speaks {', '.join(sorted(engine.languages))} — try --engine voxtral")
+    voice = pick_voice(engine, options.voice)
+    settings = SynthesisSettings(seed=options.seed, speed=options.speed)
+    plan = build_plan(book, options.manuscript, engine, voice, settings)
+    paths = BookPaths(options.output_root, plan.slug)
+    paths.create()
+    lock = BookLock(paths).__enter__()
+    try:
+        _check_pin(paths, plan, options.repin)
+        plan.save(paths.plan)
+        if book.cover is not None:
+            write_atomic(paths.cover_image, book.cover.data)
+            write_atomic(paths.cover, json.dumps({"mime": book.cover.mime}).encode())
+        else:
+            paths.cover.unlink(missing_ok=True)
+    except BaseException:
+        lock.__exit__()
+        raise
+    return paths, lock
+
+
+def _check_pin(paths: BookPaths, plan: Plan, repin: bool) -> None:
+    """A book keeps the narrator it was produced with, unless the user explicitly re-pins it."""
+    if repin or not paths.manifest.exists():
+        return
+    try:
+        pinned = json.loads(paths.manifest.read_text(encoding="utf-8"))["voice"]
+    except (OSError, ValueError, KeyError):
+        return
+    if (pinned.get("engine"), pinned.get("hash")) != (plan.engine, plan.voice_hash):
+        raise PipelineError(f"{plan.slug} is pinned to voice {pinned.get('name')!r} ({pinned.get('engine')}); "
+                            f"rerun with --repin to re-render it with {plan.voice_name!r} ({plan.engine})")
+
+
+# -- stage 2: plan -> cached speech --------------------------------------------------------------
+
+def synthesize(paths: BookPaths, options: ProduceOptions, tracks: set[int] | None = None,
+               on_progress: Callable[[SynthesisProgress], None] | None = None,
+               on_track_ready: Callable[[int], None] | None = None) -> SynthesisProgress:
+    plan = Plan.load(paths.plan)
+    engine = load_engine(plan.engine, options.engine_options)
+    voice = pick_voice(engine, plan.voice_name if options.voice else None)
+    return synthesize_plan(plan, engine, voice, ChunkCache(paths.cache), on_progress, on_track_ready, tracks)
+
+
+# -- stage 3: speech -> mastered, encoded, measured parts -------------------------------------
+
+def master_track(paths: BookPaths, plan: Plan, index: int, cache: ChunkCache | None = None,
+                 settings: MasteringSettings = MasteringSettings()) -> list[tuple[RenderedPart, Measurement]]:
+    cache = cache or ChunkCache(paths.cache)
+    track = plan.tracks[index]
+    done = []
+    for part in layout_track(track, cache.entries, settings):
+        rendered = render_part(part, cache, settings, paths.render)
+        done.append((rendered, measure_file(Path(rendered.mp3))))
+    return done
+
+
+# -- stage 4: parts -> audiobook ------------------------------------------------------------------
+
+def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[RenderedPart, Measurement]],
+            synthesis: SynthesisProgress, wall_s: float) -> ProduceResult:
+    plan = Plan.load(paths.plan)
+    mastered = sorted(mastered, key=lambda pm: (pm[0].track, pm[0].number))
+    parts_per_track = {}
+    for rendered, _ in mastered:
+        parts_per_track[rendered.track] = parts_per_track.get(rendered.track, 0) + 1
+    titles = []
+    for rendered, _ in mastered:
+        title = plan.tracks[rendered.track].title
+        titles.append(f"{title} (part {rendered.number})" if parts_per_track[rendered.track] > 1 else title)
+    cover = paths.read_cover()
+    info = plan.book
+    year = (info.date or "")[:4] if (info.date or "")[:4].isdigit() else ""
+    narrator = plan.voice_name.title()
+    tags = {"album": info.title, "title": info.title, "artist": ", ".join(info.authors) or "Unknown author",
+            "album_artist": ", ".join(info.authors) or "Unknown author", "narrator": narrator, "year": year,
+            "genre": "Audiobook", "description": info.description or "", "comment": f"Narrated by {narrator}"}
+    outputs: list[Path] = []
+    names = []
+    if "mp3" in options.formats:
+        staging = paths.work / "mp3.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        width = max(2, len(str(len(mastered))))
+        for n, ((rendered, _), title) in enumerate(zip(mastered, titles), start=1):
+            name = f"{n:0{width}d} - {safe_filename(title)}.mp3"
+            target = staging / name
+            shutil.copyfile(rendered.mp3, target)
+            tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
+            names.append(name)
+        _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
+        outputs += [paths.mp3_dir / name for name in names]
+    if "m4b" in options.formats:
+        pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
+        marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
+        outputs.append(paths.m4b)
+    else:
+        marks = []
+    rows = []
+    for i, (rendered, measured) in enumerate(mastered):
+        row = as_row(measured, judge(measured))
+        row["file"] = names[i] if names else measured.file
+        row["track"], row["title"] = rendered.track, titles[i]
+        rows.append(row)
+    duration = sum(r.duration for r, _ in mastered)
+    report = {"book": info.model_dump(), "engine": plan.engine, "model_revision": plan.model_revision,
+              "voice": plan.voice_name, "duration_s": duration, "wall_s": wall_s, "files": rows,
+              "outputs": [str(p.relative_to(paths.root)) for p in outputs],
+              "synthesis": {"chunks": synthesis.total, "synthesized": synthesis.synthesized,
+                            "reused": synthesis.total - synthesis.synthesized, "audio_s": synthesis.audio_s,
+                            "wall_s": synthesis.wall_s, "speed": synthesis.speed}}
+    manifest = {"slug": plan.slug, "source": plan.source, "source_sha256": plan.source_sha256,
+                "book": info.model_dump(),
+                "voice": {"name": plan.voice_name, "engine": plan.engine, "hash": plan.voice_hash},
+                "engine": plan.engine, "model_revision": plan.model_revision,
+                "settings": asdict(plan.settings), "mastering": asdict(MasteringSettings()),
+                "files": [{"file": rows[i]["file"], "track": r.track, "part": r.number, "title": titles[i],
+                           "duration_s": r.duration,
+                           "m4b_start_s": (marks[i].start / 44100) if marks else None,
+                           "chunks": [asdict(t) for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
+    write_atomic(paths.manifest, json.dumps(manifest, indent=1).encode())
+    write_reports(paths.root, report)
+    return ProduceResult(root=paths.root, outputs=outputs, report=report, synthesis=synthesis)
+
+
+def safe_filename(title: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in " -_,.'()!&" else " " for ch in title)
+    return " ".join(cleaned.split())[:100].strip(" .") or "Track"
+
+
+def _swap_dir(new: Path, target: Path, old: Path) -> None:
+    """Replace `target` with `new` by renames: at every moment one complete version exists."""
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# -- all stages, overlapped -----------------------------------------------------------------------
+
+def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], None] | None = None) -> ProduceResult:
+    """Run every stage. Tracks are mastered on a second thread as soon as their chunks are cached,
+    so the encoder and the meters run while the engine keeps synthesising."""
+    began = time.perf_counter()
+    paths, lock = prepare_locked(options)
+    with lock:
+        plan = Plan.load(paths.plan)
+        cache = ChunkCache(paths.cache)
+        futures: list[Future] = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="master") as pool:
+            def ready(index: int) -> None:
+                futures.append(pool.submit(master_track, paths, plan, index, cache))
+
+            engine = load_engine(plan.engine, options.engine_options)
+            voice = pick_voice(engine, options.voice)
+            try:
+                progress = synthesize_plan(plan, engine, voice, cache, on_progress, ready)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+            mastered = [pm for f in futures for pm in f.result()]
+        return package(paths, options, mastered, progress, time.perf_counter() - began)

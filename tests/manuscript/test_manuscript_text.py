@@ -1,0 +1,157 @@
+"""Plain-text and Markdown manuscripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.book import ChapterKind
+from pipeline.manuscript import read_manuscript
+
+NOVEL = """Chapter 1: The Start
+
+It was a dark
+and stormy night.
+
+“Quite,” said she.
+
+* * *
+
+Later that extra-
+ordinary evening, the Anglo-
+Saxon guests left.
+
+CHAPTER II
+THE MIDDLE
+
+Middle text here.
+
+Chapter Twelve
+
+Twelve text.
+
+Epilogue
+
+The end.
+"""
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_headings_paragraphs_scene_breaks_and_hyphens(tmp_path: Path) -> None:
+    book = read_manuscript(write(tmp_path, "my-novel.txt", NOVEL))
+    assert book.title == "my-novel" and book.authors == [] and book.language == "en"
+    assert [(c.title, c.kind) for c in book.chapters] == [
+        ("Chapter 1: The Start", ChapterKind.CHAPTER),
+        ("Chapter II: The Middle", ChapterKind.CHAPTER),
+        ("Chapter Twelve", ChapterKind.CHAPTER),
+        ("Epilogue", ChapterKind.EPILOGUE),
+    ]
+    first = book.chapters[0].paragraphs
+    assert [p.text for p in first] == [
+        "It was a dark and stormy night.",
+        "“Quite,” said she.",
+        "Later that extraordinary evening, the Anglo-Saxon guests left.",
+    ]
+    assert [p.scene_break_before for p in first] == [False, False, True]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "latin-1"])
+def test_encodings(tmp_path: Path, encoding: str) -> None:
+    text = "Part One\n\nThe café’s crème brûlée — “naïve” déjà vu, façade.\n\nPart Two\n\nMore words.\n"
+    if encoding == "latin-1":
+        text = text.replace("’", "'").replace("—", "-").replace("“", '"').replace("”", '"')
+    book = read_manuscript(write(tmp_path, "enc.txt", text * 3 if encoding != "latin-1" else text, encoding))
+    assert book.chapters[0].title == "Part One"
+    assert "crème brûlée" in book.chapters[0].paragraphs[0].text
+    assert "naïve" in book.chapters[0].paragraphs[0].text
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [("PART I", "Part I"), ("Book 2", "Book 2"), ("Prologue", "Prologue"), ("Introduction", "Introduction"),
+     ("Preface", "Preface"), ("CHAPTER XII. A Storm", "Chapter XII: A Storm"), ("Chapter Twenty-One", "Chapter Twenty-One")],
+)  # fmt: skip
+def test_heading_patterns(tmp_path: Path, heading: str, title: str) -> None:
+    book = read_manuscript(write(tmp_path, "h.txt", f"{heading}\n\nBody text.\n\nChapter 99\n\nMore.\n"))
+    assert [c.title for c in book.chapters] == [title, "Chapter 99"]
+
+
+def test_no_headings_is_one_chapter(tmp_path: Path) -> None:
+    book = read_manuscript(write(tmp_path, "essay.txt", "Just some text\nover lines.\n\nAnd a second paragraph.\n"))
+    assert [(c.title, [p.text for p in c.paragraphs]) for c in book.chapters] == [
+        ("essay", ["Just some text over lines.", "And a second paragraph."])
+    ]
+
+
+def test_gutenberg_header_and_licence(tmp_path: Path) -> None:
+    text = (
+        "The Project Gutenberg eBook of A Tale\n\nTitle: A Tale\n\nAuthor: Jane Doe\n\nLanguage: English\n\n"
+        "*** START OF THE PROJECT GUTENBERG EBOOK A TALE ***\n\nA Tale\n\nCONTENTS\n\nCHAPTER I. Begin\nCHAPTER II. End\n\n"
+        "CHAPTER I. Begin\n\nOnce upon a time.\n\nCHAPTER II. End\n\nThe end.\n\n"
+        "*** END OF THE PROJECT GUTENBERG EBOOK A TALE ***\n\nLicence text that must not be read.\n"
+    )
+    book = read_manuscript(write(tmp_path, "pg.txt", text))
+    assert (book.title, book.authors, book.language) == ("A Tale", ["Jane Doe"], "en")
+    assert [c.title for c in book.chapters] == ["Chapter I: Begin", "Chapter II: End"]
+    assert all("Licence" not in p.text for c in book.chapters for p in c.paragraphs)
+
+
+def test_large_single_line_file(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"word " * (10 * 1024 * 1024 // 5))
+    book = read_manuscript(path)
+    assert book.words == 10 * 1024 * 1024 // 5
+
+
+MARKDOWN = """---
+title: "My Story"
+author: [Ann One, Bob Two]
+language: fr
+date: 2020-01-02
+description: A *short* tale.
+---
+
+## Chapter 1
+
+Some *emphasised* text with an ![alt words](x.png) image.
+
+<!-- a comment -->
+
+***
+
+After the break.
+
+```
+code that is not read
+```
+
+## Chapter 2
+
+- item one
+- item two
+
+> quoted line
+"""
+
+
+def test_markdown_front_matter_headings_scene_breaks(tmp_path: Path) -> None:
+    book = read_manuscript(write(tmp_path, "story.md", MARKDOWN))
+    assert (book.title, book.authors, book.language, book.date) == ("My Story", ["Ann One", "Bob Two"], "fr", "2020-01-02")
+    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+    first = book.chapters[0].paragraphs
+    assert [p.text for p in first] == ["Some emphasised text with an image.", "After the break."]
+    assert first[0].emphasis == [(5, 15)]
+    assert [p.scene_break_before for p in first] == [False, True]
+    assert [p.text for p in book.chapters[1].paragraphs] == ["item one", "item two", "quoted line"]
+
+
+def test_markdown_title_heading_without_front_matter(tmp_path: Path) -> None:
+    text = "# The Book\n\n## One\n\nFirst.\n\n## Two\n\nSecond.\n"
+    book = read_manuscript(write(tmp_path, "b.markdown", text))
+    assert book.title == "The Book" and [c.title for c in book.chapters] == ["One", "Two"]
