@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pipeline.mastering.spec import OUTPUT_RATE, MasteringSettings
 from pipeline.plan import PlannedChunk, Track
 from pipeline.speech.cache import CachedChunk
@@ -28,6 +30,7 @@ class Part:
     pieces: list[Piece] = field(default_factory=list)
     speech_frames: int = 0  # at OUTPUT_RATE, estimated
     energy: float = 0.0  # sum of squares at OUTPUT_RATE, estimated
+    levels: np.ndarray | None = None  # sample-magnitude histogram at OUTPUT_RATE (see CachedChunk.levels)
 
 
 def _pause_after(chunk: PlannedChunk, following: PlannedChunk | None, settings: MasteringSettings) -> float:
@@ -57,5 +60,8 @@ def layout_track(track: Track, entries: dict[str, CachedChunk], settings: Master
         part.pieces.append(Piece(chunk=chunk, pause_after_s=pause))
         part.speech_frames += round(entry.frames * ratio)
         part.energy += entry.energy * ratio  # mean square is kept by resampling, the count scales
+        if entry.levels:
+            levels = np.asarray(entry.levels, dtype=np.float64) * ratio
+            part.levels = levels if part.levels is None else part.levels + levels
         elapsed += entry.frames * ratio + pause * OUTPUT_RATE
     return parts

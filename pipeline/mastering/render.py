@@ -12,11 +12,12 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.mastering.dsp import RoomTone, db_to_amp, fade_edges, gain_for_rms, limit, resample
+from pipeline.mastering.dsp import (RoomTone, db_to_amp, fade_edges, gain_for_limited_rms, gain_for_rms, limit,
+                                    resample)
 from pipeline.mastering.encode import PcmEncoder
 from pipeline.mastering.layout import Part
 from pipeline.mastering.spec import OUTPUT_RATE, MasteringSettings
-from pipeline.speech.cache import ChunkCache, write_atomic
+from pipeline.speech.cache import LEVEL_EDGES, ChunkCache, write_atomic
 
 
 @dataclass
@@ -71,8 +72,12 @@ def render_part(part: Part, cache: ChunkCache, settings: MasteringSettings, fold
     mp3, aac = folder / f"{key}.mp3", folder / f"{key}.aac"
     tmp_mp3, tmp_aac = folder / f".{key}.{os.getpid()}.mp3", folder / f".{key}.{os.getpid()}.aac"
     pauses = sum(p.pause_after_s for p in part.pieces[:-1]) + settings.head_s + settings.tail_s
-    gain = gain_for_rms(part.energy, part.speech_frames + round(pauses * OUTPUT_RATE), settings.target_rms_db)
+    frames_total = part.speech_frames + round(pauses * OUTPUT_RATE)
     ceiling = db_to_amp(settings.ceiling_db)
+    if part.levels is not None:
+        gain = gain_for_limited_rms(part.levels, LEVEL_EDGES, frames_total, settings.target_rms_db, ceiling)
+    else:
+        gain = gain_for_rms(part.energy, frames_total, settings.target_rms_db)
     tone = RoomTone(settings.room_tone_db, seed=int(key[:8], 16))
     fade = int(settings.fade_s * OUTPUT_RATE)
     encoder = PcmEncoder(OUTPUT_RATE, tmp_mp3, tmp_aac, settings.mp3_bitrate, settings.aac_bitrate)

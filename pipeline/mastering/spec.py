@@ -24,7 +24,7 @@ class AcxSpec:
 
 @dataclass(frozen=True)
 class MasteringSettings:
-    target_rms_db: float = -19.5  # limiting takes ~1 dB off: lands mid-window
+    target_rms_db: float = -20.0  # the middle of ACX's window: margin both ways
     ceiling_db: float = -4.5  # sample-peak limit; leaves room for inter-sample and MP3 overshoot
     room_tone_db: float = -80.0  # RMS of the room tone: quiet, but not the dead digital silence stores dislike
     head_s: float = 0.75

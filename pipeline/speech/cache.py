@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.ndimage import maximum_filter1d
 
 from pipeline.errors import PipelineError
 
@@ -31,6 +32,25 @@ class CachedChunk:
     frames: int  # samples after trimming, at `rate`
     rate: int
     energy: float  # sum of squared samples: lets mastering compute gain without reading audio
+    levels: tuple[float, ...] = ()  # energy per peak-envelope level: predicts what limiting takes off
+
+
+# Peak-envelope bins, in dBFS, for `CachedChunk.levels`.
+LEVEL_EDGES = np.arange(-60.0, 0.5, 0.5)
+
+
+def envelope_levels(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Signal energy binned by the local peak envelope around each sample.
+
+    A look-ahead limiter scales each sample by about ceiling / (gain * envelope) wherever that is
+    below one, so this histogram gives the energy left after limiting, for any gain, exactly
+    enough to choose the gain before rendering (see mastering.dsp.gain_for_limited_rms).
+    """
+    from pipeline.mastering.dsp import LOOKAHEAD_S
+
+    window = 2 * max(1, int(LOOKAHEAD_S * rate)) + 1
+    envelope = maximum_filter1d(np.abs(audio), size=window, mode="nearest")
+    return np.histogram(20 * np.log10(envelope + 1e-9), bins=LEVEL_EDGES, weights=audio.astype(np.float64) ** 2)[0]
 
 
 def cache_key(chunk_id: str, engine: str, revision: str, voice_hash: str, settings: str, seed: int) -> str:
@@ -66,7 +86,9 @@ class ChunkCache:
             return entries
         for line in self.index_path.read_text(encoding="utf-8").splitlines():
             try:  # a line torn by a crash mid-append is ignored: its chunk is simply redone
-                entry = CachedChunk(**json.loads(line))
+                fields = json.loads(line)
+                fields["levels"] = tuple(fields.get("levels", ()))
+                entry = CachedChunk(**fields)
             except (ValueError, TypeError):
                 continue
             entries[entry.key] = entry
@@ -103,8 +125,9 @@ class ChunkCache:
         data = buffer.getvalue()
         # Energy of what is stored (16-bit), so that gain maths matches the audio read back.
         stored = np.round(np.clip(audio, -1, 1 - 2**-15) * 32767) / 32767
+        levels = envelope_levels(stored, rate)
         entry = CachedChunk(key=key, sha256=hashlib.sha256(data).hexdigest(), frames=len(audio), rate=rate,
-                            energy=float(np.dot(stored, stored)))
+                            energy=float(np.dot(stored, stored)), levels=tuple(round(float(e), 6) for e in levels))
         path = self.path(key)
         path.parent.mkdir(exist_ok=True)
         write_atomic(path, data)

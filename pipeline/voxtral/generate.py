@@ -54,11 +54,20 @@ SemanticHook = Callable[[torch.Tensor, list[int], int], torch.Tensor]
 
 
 class Generator:
-    def __init__(self, model: VoxtralModel, n_steps: int | None = None, codec_batch_size: int = 16):
+    def __init__(self, model: VoxtralModel, n_steps: int | None = None, codec_batch_size: int = 16,
+                 static_cache: bool = False, compile: bool = False):
+        """static_cache: preallocated KV cache (transformers StaticCache) with explicit 4-D masks and a
+        fixed batch (finished rows keep their slot and are ignored): fixed shapes, so the decode
+        step can be captured. compile: torch.compile(mode="reduce-overhead") the backbone forward
+        (CUDA graphs on GPU); implies static_cache."""
         self.model = model
         self.backbone = Backbone(model.backbone)
         self.n_steps = n_steps or model.params.acoustic.n_decoding_steps
         self.codec_batch_size = codec_batch_size
+        self.static_cache = static_cache or compile
+        self._forward = model.backbone.forward
+        if compile:
+            self._forward = torch.compile(model.backbone.forward, mode="reduce-overhead", fullgraph=False)
 
     # ------------------------------------------------------------------------------------------
     def _noise(self, reqs: list[Request], gens: list[torch.Generator | None], rows: list[int], frame: int,
@@ -100,7 +109,24 @@ class Generator:
         for i, e in enumerate(embs):
             x[i, lmax - e.shape[0]:] = e
             mask[i, lmax - e.shape[0]:] = 1
-        hidden, cache = self.backbone.prefill(x, mask)
+        static = self.static_cache
+        if static:
+            from transformers import StaticCache
+
+            max_len = lmax + max(caps)
+            cache = StaticCache(config=model.backbone.config, max_cache_len=max_len)
+            valid = torch.zeros(b, max_len, dtype=torch.bool, device=dev)
+            valid[:, :lmax] = mask.bool()
+            causal = torch.arange(max_len, device=dev)[None, :] <= torch.arange(lmax, device=dev)[:, None]
+            pos = Backbone.positions(mask)
+            m4 = valid[:, None, None, :] & causal[None, None]
+            m4 |= torch.eye(lmax, max_len, dtype=torch.bool, device=dev)[None, None]  # no fully-masked pad row
+            hidden = self._forward(inputs_embeds=x, attention_mask=m4,
+                                   position_ids=pos, cache=cache, use_cache=True).last_hidden_state
+            pos = pos[:, -1:]
+            slot = torch.arange(b, device=dev)  # batch slot of each running row
+        else:
+            hidden, cache = self.backbone.prefill(x, mask)
         h = hidden[:, -1]
 
         frames: list[list[torch.Tensor]] = [[] for _ in range(b)]
@@ -138,6 +164,18 @@ class Generator:
             frame += 1
             if not keep:
                 break
+            if static:  # fixed batch: finished rows stay in their slot, their output is ignored
+                full = torch.full((b, 1 + n_ac), N_SPECIAL_AUDIO, dtype=torch.long, device=dev)
+                full[slot] = codes
+                idx = torch.tensor(keep, device=dev)
+                rows, slot = [rows[j] for j in keep], slot[idx]
+                valid[:, lmax + frame - 1] = True
+                pos = pos + 1
+                emb = model.frame_embedding(full)[:, None].to(model.dtype)
+                out = self._forward(inputs_embeds=emb, attention_mask=valid[:, None, None, :], position_ids=pos,
+                                    cache=cache, use_cache=True).last_hidden_state
+                h = out[slot, -1]
+                continue
             if len(keep) < len(rows):  # finished sequences leave the batch
                 idx = torch.tensor(keep, device=dev)
                 cache.batch_select_indices(idx)

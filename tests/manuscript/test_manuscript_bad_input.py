@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "secret.txt"
     path.write_text("Some text.")
     path.chmod(0)
-    if not __import__("os").access(path, __import__("os").R_OK):
+    if not os.access(path, os.R_OK):
         refuse(path, "permission")
     else:  # running as root: permissions do not apply, so simulate the failure
         def deny(self: Path, *args, **kwargs):

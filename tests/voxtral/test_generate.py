@@ -87,3 +87,22 @@ def test_checking_entry_points_agree(tiny_model, voices):
                                           _req(voices, "alice", 9, 4, 7)], trace_hidden=True)
     assert torch.equal(res[0].codes, codes)
     assert torch.allclose(torch.stack(res[0].hidden), hs[: len(res[0].hidden)], atol=1e-4)
+
+
+def test_static_cache_path_equals_dynamic(tiny_model, voices):
+    reqs = [_req(voices, "alice", 3, 11, 4), _req(voices, "bob", 12, 12, 6), _req(voices, "carol", 7, 13, 3)]
+    stop_at = {0: 2, 1: 9, 2: 9}
+
+    def hook(sem, rows, frame):
+        sem = _no_end(sem, rows, frame)
+        for j, r in enumerate(rows):
+            if stop_at[r] == frame:
+                sem[j] = END_AUDIO
+        return sem
+
+    dyn = Generator(tiny_model).generate(reqs, semantic_hook=hook, trace_hidden=True)
+    sta = Generator(tiny_model, static_cache=True).generate(reqs, semantic_hook=hook, trace_hidden=True)
+    assert [len(r.codes) for r in sta] == [2, 6, 3]
+    for a, b in zip(dyn, sta):
+        assert torch.equal(a.codes, b.codes) and a.ended == b.ended
+        assert torch.allclose(torch.stack(a.hidden), torch.stack(b.hidden), atol=1e-4)

@@ -38,7 +38,8 @@ class VoxtralEngine:
     def __init__(self, model_dir: str | None = None, device: str | None = None, dtype: Any = None,
                  batch_size: int = 32, tokenizer: Any = None, n_steps: int | None = None,
                  cfg_alpha: float | None = None, frames_per_char: float | None = None,
-                 codec_batch_size: int = 16, default_voice: str | None = None):
+                 codec_batch_size: int = 16, default_voice: str | None = None,
+                 static_cache: bool = False, compile: bool = False):
         from pipeline.voxtral import loading
 
         self._loading = loading
@@ -48,6 +49,7 @@ class VoxtralEngine:
         self._device, self._dtype = device, dtype
         self._n_steps, self._cfg_alpha, self._frames_per_char = n_steps, cfg_alpha, frames_per_char
         self._codec_batch_size = codec_batch_size
+        self._static_cache, self._compile = static_cache, compile  # GPU: fixed-shape decode, CUDA graphs
         self._presets = loading.list_voices(self._dir)
         self._default = default_voice
         self._voice_rows: dict[str, Any] = {}
@@ -75,10 +77,9 @@ class VoxtralEngine:
         return self.voice(self._presets[0])
 
     def voice(self, name: str) -> Voice:
-        key = name.strip()
-        if key.lower().endswith(_AUDIO_SUFFIXES) or Path(key).is_file():
-            self.clone_voice(key)
-        key = key.lower().replace(" ", "_")
+        key = name.strip().lower().replace(" ", "_")
+        if key not in self._presets and (key.endswith(_AUDIO_SUFFIXES) or Path(name.strip()).is_file()):
+            self.clone_voice(name.strip())
         if key not in self._presets:
             raise PipelineError(f"unknown Voxtral voice {name!r}; presets: {', '.join(self._presets)}")
         data = (self._dir / self._loading.VOICE_DIR / f"{key}.pt").read_bytes()
@@ -95,7 +96,8 @@ class VoxtralEngine:
 
             self._model, _ = self._loading.load_model(self._dir, self._device, self._dtype)
             self._generator = Generator(self._model, n_steps=self._n_steps,
-                                        codec_batch_size=self._codec_batch_size)
+                                        codec_batch_size=self._codec_batch_size,
+                                        static_cache=self._static_cache, compile=self._compile)
         return self._generator
 
     def _rows(self, voice: Voice):
