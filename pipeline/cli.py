@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pipeline import stopping
 from pipeline.errors import PipelineError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -44,10 +44,6 @@ def _run(action: Callable[[], T]) -> T:
         errors.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set AUDIOBOOK_DEBUG=1 for details)",
                      highlight=False, soft_wrap=True)
         raise typer.Exit(70) from None
-
-
-def _terminate_as_interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
 
 
 @app.command()
@@ -97,7 +93,7 @@ def produce(
     repin: Annotated[bool, typer.Option(help="Allow a different voice/engine than the book was made with.")] = False,
 ) -> None:
     """Produce a finished audiobook: synthesis, mastering to ACX, MP3 + M4B, report."""
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    stopping.install()
 
     def action() -> None:
         from pipeline.produce import ProduceOptions

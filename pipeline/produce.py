@@ -26,6 +26,7 @@ from pipeline.plan import Plan, build_plan
 from pipeline.speech.cache import ChunkCache, write_atomic
 from pipeline.speech.engine import Engine, SynthesisSettings, Voice
 from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
+from pipeline.stopping import checkpoint
 from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
 from pipeline.workspace import BookLock, BookPaths
 
@@ -182,6 +183,7 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
         staging.mkdir()
         width = max(2, len(str(len(mastered))))
         for n, ((rendered, _), title) in enumerate(zip(mastered, titles), start=1):
+            checkpoint()
             name = f"{n:0{width}d} - {safe_filename(title)}.mp3"
             target = staging / name
             shutil.copyfile(rendered.mp3, target)

@@ -70,7 +70,7 @@ def measure_file(path: Path) -> Measurement:
         log = stderr.read().decode(errors="replace")
     if proc.returncode != 0 or total == 0:
         lines = [line for line in log.splitlines() if line.strip()]
-        raise PipelineError(f"cannot measure {path.name}: {lines[-1].strip() if lines else 'no audio'}")
+        raise PipelineError(f"ffmpeg failed while measuring {path.name}: {lines[-1].strip() if lines else 'no audio'}")
     stream = re.search(r"Audio: [^,]+, (\d+) Hz, (mono|stereo|\d+ channels)", log)
     channels = {"mono": 1, "stereo": 2}.get(stream.group(2), 0) if stream else 0
     if stream and channels == 0:

@@ -17,6 +17,7 @@ from pipeline.mastering.dsp import (RoomTone, db_to_amp, fade_edges, gain_for_li
 from pipeline.mastering.encode import PcmEncoder
 from pipeline.mastering.layout import Part
 from pipeline.mastering.spec import OUTPUT_RATE, MasteringSettings
+from pipeline.stopping import checkpoint
 from pipeline.speech.cache import LEVEL_EDGES, ChunkCache, write_atomic
 
 
@@ -88,6 +89,7 @@ def render_part(part: Part, cache: ChunkCache, settings: MasteringSettings, fold
         encoder.write(tone.take(head))
         frames += head
         for i, piece in enumerate(part.pieces):
+            checkpoint()
             entry = cache.entries[piece.chunk.key]
             speech = resample(cache.read(piece.chunk.key), entry.rate, OUTPUT_RATE)
             speech = limit(fade_edges(speech * gain, fade), ceiling, OUTPUT_RATE)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.plan import Plan, PlannedChunk
+from pipeline.stopping import checkpoint
 from pipeline.speech.cache import ChunkCache
 from pipeline.speech.engine import Engine, Voice
 
@@ -65,6 +66,7 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
         on_progress(progress)
     step = max(1, engine.batch_size)
     for start in range(0, len(todo), step):
+        checkpoint()
         batch = todo[start:start + step]
         began = time.perf_counter()
         clips = engine.synthesize([c.text for c in batch], voice, plan.settings, [c.seed for c in batch])

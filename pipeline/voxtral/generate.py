@@ -113,7 +113,7 @@ class Generator:
         if static:
             from transformers import StaticCache
 
-            max_len = lmax + max(caps)
+            max_len = -(-(lmax + max(caps)) // 256) * 256  # rounded: fewer distinct shapes to capture
             cache = StaticCache(config=model.backbone.config, max_cache_len=max_len)
             valid = torch.zeros(b, max_len, dtype=torch.bool, device=dev)
             valid[:, :lmax] = mask.bool()
@@ -121,7 +121,7 @@ class Generator:
             pos = Backbone.positions(mask)
             m4 = valid[:, None, None, :] & causal[None, None]
             m4 |= torch.eye(lmax, max_len, dtype=torch.bool, device=dev)[None, None]  # no fully-masked pad row
-            hidden = self._forward(inputs_embeds=x, attention_mask=m4,
+            hidden = model.backbone(inputs_embeds=x, attention_mask=m4,
                                    position_ids=pos, cache=cache, use_cache=True).last_hidden_state
             pos = pos[:, -1:]
             slot = torch.arange(b, device=dev)  # batch slot of each running row

@@ -12,6 +12,7 @@ if _ROOT not in sys.path:  # the project may not be pip-installed in the venv
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("safetensors")
+torch.set_num_threads(1)  # tiny models: threads only add contention on a shared machine
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ class PiperEngine:
     name = "piper"
     languages = frozenset({"en"})
     max_chunk_chars = 400  # sentence-sized input keeps VITS memory small (a chapter as one line: 5.6 GB)
-    batch_size = 8
+    batch_size = 2  # CPU: no gain from bigger batches, and a stop request is honoured sooner
     deterministic = True  # given the seed
 
     def __init__(self, threads: int | None = None):
