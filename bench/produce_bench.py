@@ -1,0 +1,120 @@
+"""Speed and memory of `audiobook produce` with the embedded engine, against the bare engine.
+
+    .venv/bin/python bench/produce_bench.py              # one chapter: bare engine vs end to end
+    .venv/bin/python bench/produce_bench.py --full-book  # the whole Wodehouse book (hours of audio)
+
+Chapter mode, in one run on the same text: (1) the bare engine synthesising every chunk with the
+model loaded once, no cache, no mastering; (2) `audiobook produce` end to end (ingest, synthesis,
+mastering, MP3 + M4B, measuring) of a one-chapter manuscript. Reports audio-seconds per
+wall-second for both, their ratio, and peak RSS of each process tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from _measure import RESULTS, SHARED, python, run_measured
+
+BOOK = SHARED / "books" / "love-among-the-chickens.epub"
+
+BARE = r"""
+import json, sys, time
+from pathlib import Path
+from pipeline.chunks import chunk_book
+from pipeline.manuscript import read_manuscript
+from pipeline.speech.engine import SynthesisSettings
+from pipeline.speech.engines import get_engine
+engine = get_engine("piper")
+book = read_manuscript(Path(sys.argv[1]))
+chunks = chunk_book(book, max_chars=engine.max_chunk_chars)
+voice, settings = engine.default_voice(), SynthesisSettings()
+began = time.perf_counter(); samples = 0
+for i in range(0, len(chunks), engine.batch_size):
+    batch = chunks[i:i + engine.batch_size]
+    samples += sum(len(c) for c in engine.synthesize([c.text for c in batch], voice, settings, list(range(len(batch)))))
+wall = time.perf_counter() - began
+print(json.dumps({"audio_s": samples / engine.sample_rate, "wall_s": wall, "chunks": len(chunks)}))
+"""
+
+
+def chapter_manuscript(index: int, folder: Path) -> Path:
+    """One chapter of the Wodehouse book as a plain-text manuscript."""
+    from pipeline.manuscript import read_manuscript
+
+    book = read_manuscript(BOOK)
+    chapter = book.chapters[index]
+    text = f"Title: {book.title}, {chapter.title}\nAuthor: {book.author}\n\n\n{chapter.title}\n\n" + \
+        "\n\n".join(p.text for p in chapter.paragraphs) + "\n"
+    path = folder / f"chapter-{index}.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def bench_chapter(index: int, threads: str | None) -> dict:
+    env = {**os.environ, **({"AUDIOBOOK_PIPER_THREADS": threads} if threads else {})}
+    with tempfile.TemporaryDirectory() as tmp:
+        manuscript = chapter_manuscript(index, Path(tmp))
+        bare_run = run_measured(python("-c", BARE, str(manuscript)), env=env)
+        if bare_run.returncode:
+            raise SystemExit(bare_run.output)
+        bare = json.loads(bare_run.output.strip().splitlines()[-1])
+        e2e = run_measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", f"{tmp}/out"), env=env)
+        if e2e.returncode:
+            raise SystemExit(e2e.output)
+        report = json.loads(next(Path(tmp, "out").glob("*/report.json")).read_text())
+    bare_speed = bare["audio_s"] / bare["wall_s"]
+    e2e_speed = report["duration_s"] / e2e.wall_s
+    return {"chapter": index, "piper_threads": threads or "default", "chunks": bare["chunks"],
+            "bare_audio_s": round(bare["audio_s"], 1), "bare_speed": round(bare_speed, 2),
+            "bare_peak_rss_mb": round(bare_run.peak_rss_mb), "e2e_audio_s": round(report["duration_s"], 1),
+            "e2e_wall_s": round(e2e.wall_s, 1), "e2e_speed": round(e2e_speed, 2),
+            "e2e_synthesis_speed": round(report["synthesis"]["speed"], 2),
+            "e2e_vs_bare": round(e2e_speed / bare_speed, 3), "e2e_peak_rss_mb": round(e2e.peak_rss_mb),
+            "all_files_pass_acx": all(f["passed"] for f in report["files"])}
+
+
+def bench_full_book(keep: Path | None) -> dict:
+    out = keep or Path(tempfile.mkdtemp())
+    run = run_measured(python("-m", "pipeline.cli", "produce", str(BOOK), "--output", str(out)))
+    root = next(out.glob("*/report.json")).parent if run.returncode == 0 else None
+    if root is None:
+        raise SystemExit(run.output[-2000:])
+    check = run_measured(python("-m", "pipeline.cli", "check", str(root)))
+    report = json.loads((root / "report.json").read_text())
+    result = {"audio_s": round(report["duration_s"]), "wall_s": round(run.wall_s), "files": len(report["files"]),
+              "e2e_speed": round(report["duration_s"] / run.wall_s, 2),
+              "synthesis_speed": round(report["synthesis"]["speed"], 2), "peak_rss_mb": round(run.peak_rss_mb),
+              "check_exit": check.returncode, "check_tail": check.output.strip().splitlines()[-1]}
+    if keep is None:
+        shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chapter", type=int, default=1, help="chapter index in the Wodehouse book")
+    parser.add_argument("--threads", default=None, help="comma-separated piper thread counts to compare, e.g. 1,2")
+    parser.add_argument("--full-book", action="store_true")
+    parser.add_argument("--keep", type=Path, help="with --full-book: produce into this folder and keep it")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.full_book:
+        result = bench_full_book(args.keep)
+        (RESULTS / "produce_full_book.json").write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result, indent=1))
+        return
+    rows = [bench_chapter(args.chapter, t) for t in (args.threads.split(",") if args.threads else [None])]
+    (RESULTS / "produce_chapter.json").write_text(json.dumps(rows, indent=1) + "\n")
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
+    for row in rows:
+        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()
