@@ -42,31 +42,43 @@ print(json.dumps({"audio_s": samples / engine.sample_rate, "wall_s": wall, "chun
 """
 
 
-def chapter_manuscript(index: int, folder: Path) -> Path:
-    """One chapter of the Wodehouse book as a plain-text manuscript."""
+def chapter_manuscript(index: int, folder: Path, max_words: int | None = None) -> Path:
+    """One chapter of the Wodehouse book as a plain-text manuscript (its first paragraphs up to
+    `max_words` words, if given: a quick run)."""
     from pipeline.manuscript import read_manuscript
 
     book = read_manuscript(BOOK)
     chapter = book.chapters[index]
+    paragraphs, words = [], 0
+    for p in chapter.paragraphs:
+        if max_words and words >= max_words:
+            break
+        paragraphs.append(p.text)
+        words += len(p.text.split())
     text = f"Title: {book.title}, {chapter.title}\nAuthor: {book.author}\n\n\n{chapter.title}\n\n" + \
-        "\n\n".join(p.text for p in chapter.paragraphs) + "\n"
+        "\n\n".join(paragraphs) + "\n"
     path = folder / f"chapter-{index}.txt"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def bench_chapter(index: int, threads: str | None) -> dict:
+def bench_chapter(index: int, threads: str | None, max_words: int | None = None, keep: Path | None = None,
+                  produce_args: tuple[str, ...] = ()) -> dict:
     env = {**os.environ, **({"AUDIOBOOK_PIPER_THREADS": threads} if threads else {})}
     with tempfile.TemporaryDirectory() as tmp:
-        manuscript = chapter_manuscript(index, Path(tmp))
+        manuscript = chapter_manuscript(index, Path(tmp), max_words)
         bare_run = run_measured(python("-c", BARE, str(manuscript)), env=env)
         if bare_run.returncode:
             raise SystemExit(bare_run.output)
         bare = json.loads(bare_run.output.strip().splitlines()[-1])
-        e2e = run_measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", f"{tmp}/out"), env=env)
+        e2e = run_measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", f"{tmp}/out",
+                                  *produce_args), env=env)
         if e2e.returncode:
             raise SystemExit(e2e.output)
         report = json.loads(next(Path(tmp, "out").glob("*/report.json")).read_text())
+        if keep is not None:  # the produced book, for timing mastering/packaging alone (bench/run_all.py)
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(Path(tmp, "out"), keep)
     bare_speed = bare["audio_s"] / bare["wall_s"]
     e2e_speed = report["duration_s"] / e2e.wall_s
     return {"chapter": index, "piper_threads": threads or "default", "chunks": bare["chunks"],
@@ -100,7 +112,10 @@ def main() -> None:
     parser.add_argument("--chapter", type=int, default=1, help="chapter index in the Wodehouse book")
     parser.add_argument("--threads", default=None, help="comma-separated piper thread counts to compare, e.g. 1,2")
     parser.add_argument("--full-book", action="store_true")
-    parser.add_argument("--keep", type=Path, help="with --full-book: produce into this folder and keep it")
+    parser.add_argument("--keep", type=Path, help="produce into (--full-book) or copy the output to this folder")
+    parser.add_argument("--max-words", type=int, help="chapter mode: only the chapter's first paragraphs (quick)")
+    parser.add_argument("--no-qa", action="store_true", help="produce with --no-qa (no chunk QA)")
+    parser.add_argument("--out", type=Path, help="chapter mode: JSON results here (default results/produce_chapter.json)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.full_book:
@@ -108,8 +123,10 @@ def main() -> None:
         (RESULTS / "produce_full_book.json").write_text(json.dumps(result, indent=1) + "\n")
         print(json.dumps(result, indent=1))
         return
-    rows = [bench_chapter(args.chapter, t) for t in (args.threads.split(",") if args.threads else [None])]
-    (RESULTS / "produce_chapter.json").write_text(json.dumps(rows, indent=1) + "\n")
+    extra = ("--no-qa",) if args.no_qa else ()
+    rows = [bench_chapter(args.chapter, t, args.max_words, args.keep, extra)
+            for t in (args.threads.split(",") if args.threads else [None])]
+    (args.out or RESULTS / "produce_chapter.json").write_text(json.dumps(rows, indent=1) + "\n")
     keys = list(rows[0])
     print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
     for row in rows:

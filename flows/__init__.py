@@ -29,6 +29,10 @@ PREFECT_DEFAULTS = {
 for _name, _value in PREFECT_DEFAULTS.items():
     os.environ.setdefault(_name, _value)
 
+# Prefect does not create a PREFECT_HOME that a user points at a new folder; its SQLite then fails.
+if os.environ.get("PREFECT_HOME"):
+    os.makedirs(os.path.expanduser(os.environ["PREFECT_HOME"]), exist_ok=True)
+
 # Where books are written unless a run says otherwise (shared storage for a fleet of workers).
 OUTPUT_ROOT_ENV = "AUDIOBOOK_OUTPUT_ROOT"
 

@@ -48,7 +48,7 @@ def _run(action: Callable[[], T]) -> T:
 
 @app.command()
 def inspect(
-    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md")],
+    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md", readable=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     chunks: Annotated[bool, typer.Option("--chunks", help="With --json: include each chapter's chunks.")] = False,
     max_chars: Annotated[int, typer.Option(help="Chunk size limit (characters).")] = 400,
@@ -84,23 +84,33 @@ def inspect(
 
 @app.command()
 def produce(
-    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md")],
+    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md", readable=False)],
     voice: Annotated[str | None, typer.Option(help="Narrator voice (default: the engine's own).")] = None,
-    engine: Annotated[str, typer.Option(help="Speech engine: piper (embedded) or voxtral.")] = "piper",
+    engine: Annotated[str, typer.Option(help="Speech engine: piper (embedded), voxtral, mistral or vllm-omni.")] = "piper",
     output: Annotated[Path, typer.Option(help="Output root; the book goes to OUTPUT/<slug>/.")] = Path("output"),
     format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3.")] = "m4b,mp3",
     seed: Annotated[int, typer.Option(help="Base seed for stochastic engines.")] = 0,
     repin: Annotated[bool, typer.Option(help="Allow a different voice/engine than the book was made with.")] = False,
+    qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Check every chunk (length, silences, clipping, "
+                                     "level, fading, speech recognition) and retake failures.")] = True,
+    prefect: Annotated[bool | None, typer.Option(
+        "--prefect/--no-prefect", help="Run as the produce-audiobook Prefect flow, visible in the UI "
+        "(default: on when PREFECT_API_URL points at a server).")] = None,
 ) -> None:
     """Produce a finished audiobook: synthesis, mastering to ACX, MP3 + M4B, report."""
     stopping.install()
+
+    formats = [f.strip() for f in format.split(",") if f.strip()]
+    if prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL")):
+        _run(lambda: _produce_with_prefect(path, output, engine, voice, formats, seed, repin))
+        return
 
     def action() -> None:
         from pipeline.produce import ProduceOptions
         from pipeline.produce import produce as run_produce
 
         options = ProduceOptions(manuscript=path, output_root=output, engine=engine, voice=voice,
-                                 formats=[f.strip() for f in format.split(",") if f.strip()], seed=seed, repin=repin)
+                                 formats=formats, seed=seed, repin=repin, qa=qa)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
                       TimeElapsedColumn(), TimeRemainingColumn(), console=errors, transient=False) as bar:
@@ -119,6 +129,21 @@ def produce(
             raise PipelineError("some files fail the ACX check (see the report)")
 
     _run(action)
+
+
+def _produce_with_prefect(path: Path, output: Path, engine: str, voice: str | None, formats: list[str], seed: int,
+                          repin: bool) -> None:
+    """The same run as the produce-audiobook flow, so it shows in the Prefect UI with its artifacts."""
+    from flows.produce import produce_audiobook
+
+    errors.print("running as the produce-audiobook Prefect flow; progress is in the UI's artifacts")
+    summary = produce_audiobook(manuscript=str(path), output_root=str(output), engine=engine, voice=voice,
+                                formats=formats, seed=seed, repin=repin)
+    for out in summary["outputs"]:
+        console.print(f"wrote {out}", highlight=False)
+    console.print(f"report: {Path(summary['root']) / 'report.md'}", highlight=False)
+    if not summary["passed"]:
+        raise PipelineError("some files fail the ACX check (see the report)")
 
 
 @app.command()
@@ -150,6 +175,94 @@ def _print_acx(rows: list[dict]) -> None:
                       f"{r['noise_floor_db']:.1f}", f"{r['head_s']:.2f}", f"{r['tail_s']:.2f}",
                       "[green]pass[/green]" if r["passed"] else "[red]" + "; ".join(r["problems"]) + "[/red]")
     console.print(table)
+
+
+voices_app = typer.Typer(no_args_is_help=True, help="Narrator voices: the registry in voices/ ($AUDIOBOOK_VOICES_DIR).")
+app.add_typer(voices_app, name="voices")
+
+
+@voices_app.command("list")
+def voices_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Enrolled voices, and the built-in ones (Piper's joe; Voxtral presets when the weights are present)."""
+
+    def action() -> None:
+        from pipeline.voices import registry
+
+        rows = [{"name": r.name, "engine": r.engine or "any cloning engine", "kind": "enrolled", "hash": r.hash,
+                 "languages": r.languages, "speech_s": r.clip_report.get("speech_s"), "refs": r.refs}
+                for r in registry.list_records()]
+        rows += [{**b, "hash": None, "languages": [], "speech_s": None, "refs": {}} for b in registry.builtin_voices()]
+        if as_json:
+            sys.stdout.write(json.dumps(rows, indent=1) + "\n")
+            return
+        table = Table("name", "kind", "engine", "hash", "languages", "clip", "registered with")
+        for r in rows:
+            table.add_row(r["name"], r["kind"], r["engine"], r["hash"] or "", ",".join(r["languages"]),
+                          f"{r['speech_s']:.1f} s" if r["speech_s"] else "", ", ".join(r["refs"]))
+        console.print(table)
+        console.print(f"registry: {registry.voices_root()}", highlight=False)
+
+    _run(action)
+
+
+@voices_app.command("show")
+def voices_show(name: Annotated[str, typer.Argument(help="Voice name")]) -> None:
+    """A voice's manifest: engine, references, content hash, clip measurements."""
+
+    def action() -> None:
+        from pipeline.voices import registry
+
+        record = registry.load(name)
+        if record is None:
+            builtin = [b for b in registry.builtin_voices() if b["name"] == name]
+            if not builtin:
+                raise PipelineError(f"no voice {name!r} in {registry.voices_root()} and no built-in voice of that name")
+            sys.stdout.write(json.dumps(builtin, indent=1) + "\n")
+            return
+        sys.stdout.write(json.dumps({**record.model_dump(), "folder": str(record.folder())}, indent=1) + "\n")
+
+    _run(action)
+
+
+@voices_app.command("enroll")
+def voices_enroll(
+    name: Annotated[str, typer.Argument(help="New voice name (lower-case letters, digits, - and _)")],
+    clip: Annotated[Path, typer.Option(help="Reference recording: 3-30 s of clean speech, any common format.")],
+    engine: Annotated[str | None, typer.Option(help="Register it with this engine now (mistral uploads the clip; "
+                                                    "needs MISTRAL_API_KEY). Default: local only, uploaded on first use.")] = None,
+    transcript: Annotated[str | None, typer.Option(help="What the clip says.")] = None,
+    language: Annotated[str, typer.Option(help="Language(s) of the voice, comma-separated.")] = "en",
+) -> None:
+    """Check a reference clip and store it as a new voice (nothing is stored if the clip is refused)."""
+
+    def action() -> None:
+        from pipeline.voices import registry
+
+        record = registry.enroll(name, clip, engine=engine, transcript=transcript,
+                                 languages=[x for x in language.split(",") if x.strip()])
+        rep = record.clip_report
+        console.print(f"enrolled {record.name!r}: hash {record.hash}, {rep['speech_s']:.1f} s of speech "
+                      f"({rep['source_rate']} Hz, SNR {rep['snr_db']:.0f} dB, noise floor {rep['noise_floor_db']:.0f} dB)"
+                      + (f", {record.engine} voice id {record.refs[record.engine]}" if record.engine else ""),
+                      highlight=False)
+        console.print(f"stored in {record.folder()}", highlight=False)
+
+    _run(action)
+
+
+@voices_app.command("remove")
+def voices_remove(name: Annotated[str, typer.Argument(help="Voice name")]) -> None:
+    """Delete an enrolled voice's folder (books already produced keep their audio and their pin)."""
+
+    def action() -> None:
+        from pipeline.voices import registry
+
+        record = registry.remove(name)
+        console.print(f"removed {record.name!r} ({record.hash})", highlight=False)
+        for engine_name, ref in record.refs.items():
+            console.print(f"note: the {engine_name} copy ({ref}) was not deleted from the service", highlight=False)
+
+    _run(action)
 
 
 if __name__ == "__main__":

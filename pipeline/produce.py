@@ -15,6 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from pipeline.errors import PipelineError
+from pipeline.faults import fault_point
 from pipeline.mastering.layout import layout_track
 from pipeline.mastering.measure import Measurement, as_row, judge, measure_file
 from pipeline.mastering.render import RenderedPart, render_part
@@ -23,10 +24,15 @@ from pipeline.packaging.m4b import write_m4b
 from pipeline.packaging.mp3 import tag_mp3
 from pipeline.packaging.report import write_reports
 from pipeline.plan import Plan, build_plan
+from pipeline.mastering.spec import OUTPUT_RATE
+from pipeline.packaging.captions import file_cues, write_captions
+from pipeline.qa.report import chunk_summary, qa_report
+from pipeline.qa.takes import QALog, resolve_track
 from pipeline.speech.cache import ChunkCache, write_atomic
 from pipeline.speech.engine import Engine, SynthesisSettings, Voice
 from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
 from pipeline.stopping import checkpoint
+from pipeline.voices.consistency import voice_consistency
 from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
 from pipeline.workspace import BookLock, BookPaths
 
@@ -45,6 +51,7 @@ class ProduceOptions(BaseModel):
     speed: float = 1.0
     repin: bool = False  # allow a different voice/engine than the book was produced with
     engine_options: dict[str, str | int | float] = Field(default_factory=dict)
+    qa: bool = True  # check every chunk (length, silences, clipping, level, fading, speech recognition); retake failures
 
     def model_post_init(self, _context: object) -> None:
         unknown = set(self.formats) - set(FORMATS)
@@ -76,7 +83,13 @@ def load_engine(name: str, options: dict | None = None) -> Engine:
 
 
 def pick_voice(engine: Engine, name: str | None) -> Voice:
-    return engine.voice(name) if name else engine.default_voice()
+    """The engine's default voice, a registry voice (voices/<name>/: the engine gets its own
+    reference, the Voice carries the registry's content hash), or one of the engine's own voices."""
+    if not name:
+        return engine.default_voice()
+    from pipeline.voices.registry import resolve
+
+    return resolve(engine, name) or engine.voice(name)
 
 
 # -- stage 1: manuscript -> plan ---------------------------------------------------------------
@@ -93,6 +106,7 @@ def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
     from pipeline.manuscript import read_manuscript
 
     book = read_manuscript(options.manuscript)
+    fault_point("ingest")
     engine = load_engine(options.engine, options.engine_options)
     language = book.language.split("-")[0].lower()
     if language not in engine.languages:
@@ -107,6 +121,7 @@ def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
     try:
         _check_pin(paths, plan, options.repin)
         plan.save(paths.plan)
+        fault_point("plan")
         if book.cover is not None:
             write_atomic(paths.cover_image, book.cover.data)
             write_atomic(paths.cover, json.dumps({"mime": book.cover.mime}).encode())
@@ -127,8 +142,10 @@ def _check_pin(paths: BookPaths, plan: Plan, repin: bool) -> None:
     except (OSError, ValueError, KeyError):
         return
     if (pinned.get("engine"), pinned.get("hash")) != (plan.engine, plan.voice_hash):
-        raise PipelineError(f"{plan.slug} is pinned to voice {pinned.get('name')!r} ({pinned.get('engine')}); "
-                            f"rerun with --repin to re-render it with {plan.voice_name!r} ({plan.engine})")
+        was = f"{pinned.get('name')!r} ({pinned.get('engine')}, voice hash {pinned.get('hash')})"
+        now = f"{plan.voice_name!r} ({plan.engine}, voice hash {plan.voice_hash})"
+        raise PipelineError(f"{plan.slug} is pinned to voice {was}; refusing to mix in voice {now}. "
+                            f"Rerun with --repin to re-render the whole book with {plan.voice_name!r}")
 
 
 # -- stage 2: plan -> cached speech --------------------------------------------------------------
@@ -139,7 +156,8 @@ def synthesize(paths: BookPaths, options: ProduceOptions, tracks: set[int] | Non
     plan = Plan.load(paths.plan)
     engine = load_engine(plan.engine, options.engine_options)
     voice = pick_voice(engine, plan.voice_name if options.voice else None)
-    return synthesize_plan(plan, engine, voice, ChunkCache(paths.cache), on_progress, on_track_ready, tracks)
+    return synthesize_plan(plan, engine, voice, ChunkCache(paths.cache), on_progress, on_track_ready, tracks,
+                           qa=options.qa)
 
 
 # -- stage 3: speech -> mastered, encoded, measured parts -------------------------------------
@@ -147,7 +165,7 @@ def synthesize(paths: BookPaths, options: ProduceOptions, tracks: set[int] | Non
 def master_track(paths: BookPaths, plan: Plan, index: int, cache: ChunkCache | None = None,
                  settings: MasteringSettings = MasteringSettings()) -> list[tuple[RenderedPart, Measurement]]:
     cache = cache or ChunkCache(paths.cache)
-    track = plan.tracks[index]
+    track = resolve_track(plan.tracks[index], QALog(paths.cache), cache)  # each chunk's chosen take
     done = []
     for part in layout_track(track, cache.entries, settings):
         rendered = render_part(part, cache, settings, paths.render)
@@ -188,6 +206,8 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
             target = staging / name
             shutil.copyfile(rendered.mp3, target)
             tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
+            write_captions(staging / Path(name).stem, file_cues([asdict(t) for t in rendered.timings], info.language))
+            fault_point("mp3")
             names.append(name)
         _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
         outputs += [paths.mp3_dir / name for name in names]
@@ -195,6 +215,8 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
         pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
         marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
         outputs.append(paths.m4b)
+        write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
+            [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
     else:
         marks = []
     rows = []
@@ -204,6 +226,7 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
         row["track"], row["title"] = rendered.track, titles[i]
         rows.append(row)
     duration = sum(r.duration for r, _ in mastered)
+    qa_log, chunk_keys = QALog(paths.cache), {c.id: c.key for c in plan.chunks}
     report = {"book": info.model_dump(), "engine": plan.engine, "model_revision": plan.model_revision,
               "voice": plan.voice_name, "duration_s": duration, "wall_s": wall_s, "files": rows,
               "outputs": [str(p.relative_to(paths.root)) for p in outputs],
@@ -218,8 +241,14 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
                 "files": [{"file": rows[i]["file"], "track": r.track, "part": r.number, "title": titles[i],
                            "duration_s": r.duration,
                            "m4b_start_s": (marks[i].start / 44100) if marks else None,
-                           "chunks": [asdict(t) for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
+                           "chunks": [{**asdict(t), "qa": chunk_summary(qa_log.get(chunk_keys.get(t.id, "")))}
+                                      for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
+    fault_point("manifest")
     write_atomic(paths.manifest, json.dumps(manifest, indent=1).encode())
+    report["voice_consistency"] = voice_consistency(plan, [Path(r.mp3) for r, _ in mastered], [r["file"] for r in rows])
+    report["qa"] = qa_report(plan, paths.cache, [r for r, _ in mastered], [row["file"] for row in rows],
+                             paths.root / "qa", options.qa)
+    report["qa"].update(retakes_this_run=synthesis.retakes, qa_s=round(synthesis.qa_s, 2))
     write_reports(paths.root, report)
     return ProduceResult(root=paths.root, outputs=outputs, report=report, synthesis=synthesis)
 
@@ -234,6 +263,7 @@ def _swap_dir(new: Path, target: Path, old: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
         target.rename(old)
+    fault_point("swap")
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -256,7 +286,7 @@ def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], 
             engine = load_engine(plan.engine, options.engine_options)
             voice = pick_voice(engine, options.voice)
             try:
-                progress = synthesize_plan(plan, engine, voice, cache, on_progress, ready)
+                progress = synthesize_plan(plan, engine, voice, cache, on_progress, ready, qa=options.qa)
             except BaseException:
                 for f in futures:
                     f.cancel()

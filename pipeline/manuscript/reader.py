@@ -11,6 +11,9 @@ from pipeline.manuscript.markdown_file import read_markdown
 from pipeline.manuscript.text_file import read_text
 
 SUPPORTED_SUFFIXES = (".epub", ".txt", ".text", ".md", ".markdown")
+# A paragraph longer than this is not prose but a file without paragraph breaks (or worse): chunking
+# it would take minutes per megabyte and plan hundreds of hours of audio. Refused up front.
+MAX_PARAGRAPH_CHARS = 1_000_000
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 # Common binary formats people hand over by mistake: name them instead of "not a text file".
 _BINARY_MAGIC = {
@@ -46,11 +49,20 @@ def _dispatch(path: Path) -> Book:
     return read_text(path)
 
 
+def _check_paragraphs(path: Path, book: Book) -> Book:
+    for chapter in book.chapters:
+        for paragraph in chapter.paragraphs:
+            if len(paragraph.text) > MAX_PARAGRAPH_CHARS:
+                raise InputError(f"{path}: a paragraph of {len(paragraph.text):,} characters in {chapter.title!r} "
+                                 f"(the limit is {MAX_PARAGRAPH_CHARS:,}); is the text missing its paragraph breaks?")
+    return book
+
+
 def read_manuscript(path: Path) -> Book:
     """Read an EPUB, plain-text or Markdown manuscript. Any problem is an InputError naming the file."""
     path = Path(path)
     try:
-        return _dispatch(path)
+        return _check_paragraphs(path, _dispatch(path))
     except InputError:
         raise
     except Exception as error:  # parser bugs and corrupt data must still reach the user as one line

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.mastering.dsp import (RoomTone, db_to_amp, fade_edges, gain_for_limited_rms, gain_for_rms, limit,
                                     resample)
+from pipeline.faults import fault_point
 from pipeline.mastering.encode import PcmEncoder
 from pipeline.mastering.layout import Part
 from pipeline.mastering.spec import OUTPUT_RATE, MasteringSettings
@@ -94,6 +95,7 @@ def render_part(part: Part, cache: ChunkCache, settings: MasteringSettings, fold
             speech = resample(cache.read(piece.chunk.key), entry.rate, OUTPUT_RATE)
             speech = limit(fade_edges(speech * gain, fade), ceiling, OUTPUT_RATE)
             encoder.write(speech)
+            fault_point("render")
             timings.append(ChunkTiming(piece.chunk.id, frames / OUTPUT_RATE, (frames + len(speech)) / OUTPUT_RATE,
                                        piece.chunk.text))
             frames += len(speech)
@@ -109,6 +111,7 @@ def render_part(part: Part, cache: ChunkCache, settings: MasteringSettings, fold
         raise
     os.replace(tmp_mp3, mp3)
     os.replace(tmp_aac, aac)
+    fault_point("rendered")
     rendered = RenderedPart(track=part.track, number=part.number, key=key, mp3=str(mp3), aac=str(aac),
                             frames=frames, gain_db=20 * math.log10(gain), timings=timings)
     # The metadata goes last: its presence means the whole part is complete.

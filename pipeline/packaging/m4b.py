@@ -10,6 +10,7 @@ from pathlib import Path
 from mutagen.mp4 import MP4, MP4Cover
 
 from pipeline.errors import PipelineError
+from pipeline.faults import fault_point
 from pipeline.mastering.encode import run_ffmpeg
 from pipeline.mastering.spec import OUTPUT_RATE
 
@@ -70,6 +71,7 @@ def write_m4b(pieces: list[tuple[str, Path]], out: Path, tags: dict[str, str], c
                     "-map_chapters", "1", "-c", "copy", "-fflags", "+bitexact", "-movflags", "+faststart",
                     "-f", "ipod", str(tmp)], f"writing {out.name}")
         _tag(tmp, tags, cover)
+        fault_point("m4b")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

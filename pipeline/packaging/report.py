@@ -43,4 +43,23 @@ def render_markdown(report: dict) -> str:
     if report.get("outputs"):
         out += ["## Files", "", *(f"- `{p}`" for p in report["outputs"]), ""]
     out += ["## ACX technical check", "", acx_table(files), ""]
+    if report.get("qa"):
+        from pipeline.qa.report import qa_markdown
+
+        out += ["## Quality control (QA)", "", qa_markdown(report["qa"]), ""]
+    if report.get("voice_consistency"):
+        out += ["## Voice consistency", "", consistency_section(report["voice_consistency"]), ""]
     return "\n".join(out)
+
+
+def consistency_section(check: dict) -> str:
+    """report.json's `voice_consistency`: per file, speaker similarity to the pinned voice."""
+    if "skipped" in check:
+        return f"Not checked: {check['skipped']}"
+    rows = check.get("files", [])
+    lines = [f"Speaker similarity of each file to {check['voice']!r} ({check['reference']}; {check['method']}); "
+             f"below {check['threshold']:.2f} is flagged. {check['flagged']} of {len(rows)} files flagged.", "",
+             "| file | similarity | verdict |", "|---|---:|---|"]
+    for r in rows:
+        lines.append(f"| {r['file']} | {r['similarity']:.3f} | {'FLAGGED: different voice?' if r['flagged'] else 'ok'} |")
+    return "\n".join(lines)

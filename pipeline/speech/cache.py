@@ -20,6 +20,7 @@ import soundfile as sf
 from scipy.ndimage import maximum_filter1d
 
 from pipeline.errors import PipelineError
+from pipeline.faults import fault_point
 
 SILENCE_DBFS = -50.0  # edges quieter than this are trimmed before storing
 EDGE_PAD_S = 0.02  # keep a little air around speech so consonants are not clipped
@@ -136,6 +137,7 @@ class ChunkCache:
             index.flush()
             os.fsync(index.fileno())
         self.entries[key] = entry
+        fault_point("chunk")
         return entry
 
     def read(self, key: str) -> np.ndarray:

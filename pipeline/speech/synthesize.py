@@ -19,6 +19,9 @@ class SynthesisProgress:
     synthesized: int  # chunks synthesised by this run
     audio_s: float  # speech synthesised by this run, seconds
     wall_s: float  # time spent synthesising in this run
+    retakes: int = 0  # extra takes synthesised because a take failed QA
+    qa_failed: int = 0  # chunks whose best take still fails QA
+    qa_s: float = 0.0  # time spent on QA checks and speech recognition
 
     @property
     def speed(self) -> float:
@@ -43,12 +46,19 @@ def missing_chunks(plan: Plan, cache: ChunkCache, verify: bool = True) -> list[P
 def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
                     on_progress: Callable[[SynthesisProgress], None] | None = None,
                     on_track_ready: Callable[[int], None] | None = None,
-                    tracks: set[int] | None = None) -> SynthesisProgress:
+                    tracks: set[int] | None = None, qa: bool = False) -> SynthesisProgress:
     """Fill the cache for the plan (or for `tracks` of it). Book order, so tracks finish early and
-    can be mastered while later ones are still being synthesised."""
+    can be mastered while later ones are still being synthesised.
+
+    `qa`: judge every new take and retake failing chunks (see `pipeline.qa.takes`)."""
     chosen = [t for t in plan.tracks if tracks is None or t.index in tracks]
     subset = plan.model_copy(update={"tracks": chosen})
-    todo = missing_chunks(subset, cache)
+    checker = None
+    if qa:
+        from pipeline.qa.takes import ChunkQA
+
+        checker = ChunkQA(plan, cache)
+    todo = missing_chunks(subset, cache) if checker is None else checker.pending(subset.chunks)
     waiting = {t.index: {c.key for c in t.chunks} for t in chosen}
     total = len({c.key for c in subset.chunks})
     progress = SynthesisProgress(done=total - len(todo), total=total, synthesized=0, audio_s=0.0, wall_s=0.0)
@@ -68,15 +78,58 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
     for start in range(0, len(todo), step):
         checkpoint()
         batch = todo[start:start + step]
-        began = time.perf_counter()
-        clips = engine.synthesize([c.text for c in batch], voice, plan.settings, [c.seed for c in batch])
-        progress.wall_s += time.perf_counter() - began
-        for chunk, clip in zip(batch, clips):
-            cache.put(chunk.key, clip, engine.sample_rate)
-            progress.audio_s += len(clip) / engine.sample_rate
+        if checker is not None:
+            made = _synthesize_checked(batch, checker, engine, voice, plan, progress)
+        else:
+            made = len(batch)
+            began = time.perf_counter()
+            clips = engine.synthesize([c.text for c in batch], voice, plan.settings, [c.seed for c in batch])
+            progress.wall_s += time.perf_counter() - began
+            for chunk, clip in zip(batch, clips):
+                cache.put(chunk.key, clip, engine.sample_rate)
+                progress.audio_s += len(clip) / engine.sample_rate
         progress.done += len(batch)
-        progress.synthesized += len(batch)
+        progress.synthesized += made
         if on_progress:
             on_progress(progress)
         release({c.key for c in batch})
     return progress
+
+
+def _synthesize_checked(batch: list[PlannedChunk], checker, engine: Engine, voice: Voice, plan: Plan,
+                        progress: SynthesisProgress) -> int:
+    """One batch with QA: take 0 of the batch in one engine call, then per chunk the checks and,
+    for a failing take, retakes with new seeds. A chunk whose decision is already recorded but
+    whose chosen take is missing gets that take back, with its recorded seed, unjudged.
+    Returns how many chunks were synthesised (a chunk judged from its cached take 0 was not)."""
+
+    def one(chunk: PlannedChunk, seed: int):
+        began = time.perf_counter()
+        [clip] = engine.synthesize([chunk.text], voice, plan.settings, [seed])
+        progress.wall_s += time.perf_counter() - began
+        progress.audio_s += len(clip) / engine.sample_rate
+        return clip
+
+    fresh = [c for c in batch if checker.needs_take0(c)]
+    made = len(fresh)
+    clips = {}
+    if fresh:
+        began = time.perf_counter()
+        takes = engine.synthesize([c.text for c in fresh], voice, plan.settings, [c.seed for c in fresh])
+        progress.wall_s += time.perf_counter() - began
+        for chunk, clip in zip(fresh, takes):
+            clips[chunk.key] = clip
+            progress.audio_s += len(clip) / engine.sample_rate
+    for chunk in batch:
+        record = checker.log.get(chunk.key)
+        if record is not None:  # decided before: restore the chosen take
+            take = record["takes"][record["chosen"]]
+            checker.cache.put(take["key"], one(chunk, take["seed"]), engine.sample_rate)
+            made += 1
+            continue
+        before = (checker.stats.retakes, checker.stats.asr_s + checker.stats.checks_s)
+        checker.decide(chunk, clips.get(chunk.key), one)
+        progress.retakes += checker.stats.retakes - before[0]
+        progress.qa_s += checker.stats.asr_s + checker.stats.checks_s - before[1]
+        progress.qa_failed = checker.stats.failed
+    return made

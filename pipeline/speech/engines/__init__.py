@@ -12,6 +12,8 @@ from pipeline.speech.engine import Engine
 ENGINES: dict[str, str] = {
     "piper": "pipeline.speech.engines.piper:PiperEngine",
     "voxtral": "pipeline.speech.engines.voxtral:VoxtralEngine",
+    "mistral": "pipeline.speech.engines.mistral:MistralEngine",  # hosted API, needs MISTRAL_API_KEY
+    "vllm-omni": "pipeline.speech.engines.vllm_omni:VllmOmniEngine",  # self-hosted `vllm serve ... --omni`
 }
 
 DEFAULT_ENGINE = "piper"
