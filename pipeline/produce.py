@@ -82,6 +82,22 @@ def load_engine(name: str, options: dict | None = None) -> Engine:
     return _ENGINES[key]
 
 
+def release_engines() -> None:
+    """Free loaded engines (a Piper session holds ~600 MB of activations; Voxtral, GPU memory) before
+    stages that need memory of their own, such as the speaker-embedding check."""
+    import ctypes
+    import gc
+
+    for engine in _ENGINES.values():
+        engine.close()
+    _ENGINES.clear()
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def pick_voice(engine: Engine, name: str | None) -> Voice:
     """The engine's default voice, a registry voice (voices/<name>/: the engine gets its own
     reference, the Voice carries the registry's content hash), or one of the engine's own voices."""
@@ -177,6 +193,7 @@ def master_track(paths: BookPaths, plan: Plan, index: int, cache: ChunkCache | N
 
 def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[RenderedPart, Measurement]],
             synthesis: SynthesisProgress, wall_s: float) -> ProduceResult:
+    release_engines()  # synthesis is over; the checks below load models of their own
     plan = Plan.load(paths.plan)
     mastered = sorted(mastered, key=lambda pm: (pm[0].track, pm[0].number))
     parts_per_track = {}

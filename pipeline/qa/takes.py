@@ -13,14 +13,14 @@ takes in the cache and no record, and the next run judges the cached takes again
 history, same decision) without synthesising them again. A chunk whose chosen take went missing or
 corrupt is re-synthesised with the recorded seed and not judged again.
 
-Determinism. A take's checks depend only on its audio as stored (edges trimmed, 16-bit) and on the
+Determinism. A take's checks depend only on its audio as the cache returns it (edges trimmed,
+16-bit; a fresh take is put in the cache and read back before it is judged) and on the
 records of the chunks before it in plan order, so a resumed run makes the decisions of an
 uninterrupted one.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from pipeline.plan import Plan, PlannedChunk, Track
 from pipeline.qa.asr import recogniser_for, wer, word_errors
 from pipeline.qa.checks import HISTORY, BookStats, Metrics, judge, measure
-from pipeline.speech.cache import ChunkCache, cache_key, trim_silence
+from pipeline.speech.cache import ChunkCache, cache_key
 
 QA_VERSION = 1
 MAX_TAKES = 3
@@ -92,17 +91,6 @@ def resolve_track(track: Track, log: QALog, cache: ChunkCache | None = None) -> 
             chunk = chunk.model_copy(update={"key": key})
         chunks.append(chunk)
     return track.model_copy(update={"chunks": chunks})
-
-
-def stored_form(audio: np.ndarray, rate: int) -> np.ndarray:
-    """The audio exactly as `ChunkCache.read` will return it: edges trimmed, through 16-bit PCM by
-    the same library. Checks run on this, so a take judged from the cache later gets the very
-    same numbers."""
-    audio = trim_silence(np.asarray(audio, dtype=np.float32), rate)
-    buffer = io.BytesIO()
-    sf.write(buffer, audio, rate, format="WAV", subtype="PCM_16")
-    buffer.seek(0)
-    return sf.read(buffer, dtype="float32")[0]
 
 
 @dataclass
@@ -174,10 +162,13 @@ class ChunkQA:
         history.reverse()
         return history
 
-    def evaluate(self, audio: np.ndarray, rate: int, text: str, stats: BookStats, raw: bool) -> tuple[Metrics, object]:
+    def evaluate(self, stored: np.ndarray, rate: int, text: str, stats: BookStats,
+                 raw: np.ndarray | None = None) -> tuple[Metrics, object]:
+        """Checks on the take as stored in the cache (`stored`, as `ChunkCache.read` returns it), so
+        that judging it again from the cache gives the same numbers; edge silences from the engine's
+        clip `raw` when there is one (the cache has trimmed them)."""
         began = time.perf_counter()
-        edges = measure(audio, rate, text, raw=True) if raw else None
-        stored = stored_form(audio, rate) if raw else np.asarray(audio, dtype=np.float32)
+        edges = measure(raw, rate, text, raw=True) if raw is not None else None
         metrics = measure(stored, rate, text, raw=False)
         if edges is not None:
             metrics.lead_s, metrics.trail_s = edges.lead_s, edges.trail_s
@@ -213,7 +204,10 @@ class ChunkQA:
                     self.stats.retakes += 1
             if raw:
                 self.cache.put(key, audio, rate)
-            metrics, verdict = self.evaluate(audio, rate, chunk.text, stats, raw)
+                stored = self.cache.read(key)
+            else:
+                stored, audio = audio, None
+            metrics, verdict = self.evaluate(stored, rate, chunk.text, stats, raw=audio)
             takes.append({"take": n, "seed": seed, "key": key, "passed": verdict.passed, "score": verdict.score,
                           "problems": verdict.problems, "badness": verdict.badness, "metrics": metrics.as_dict()})
             if verdict.passed:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.qa.checks import BookStats, judge, measure
-from pipeline.qa.takes import ChunkQA, QALog, stored_form, take_key, take_seed
+from pipeline.qa.takes import QALog, take_seed
 from tests.conftest import write_book
 
 CLEAN = [
@@ -22,7 +22,7 @@ CLEAN = [
     "It was the ferry bell, of course. The ferryman had lost his way and was calling for help.",
     "Martha shouted until he found the bank, and the three of them walked home together.",
 ]
-TWO_SENTENCES = "The baker opened his shop before dawn. He sold warm bread to the fishermen on the quay."
+TWO_SENTENCES = "The baker opened his shop before dawn. He lit the ovens."  # one chunk: short sentences merge
 FAULTS = {  # fault name -> the text of the chunk it is injected into
     "truncated": "The schoolmaster rang the brass bell twice, and the children ran inside out of the cold wind.",
     "missing_sentence": TWO_SENTENCES,
@@ -213,17 +213,21 @@ def test_a_remaining_failure_keeps_its_best_take_and_is_reported_with_its_time(t
     assert "still failing" in md and CLEAN[2][:40] in md
 
 
-def test_decisions_are_the_same_from_the_engine_clip_and_from_the_cache(piper_engine, tmp_path):
+def test_a_take_judged_again_from_the_cache_gets_the_same_verdict(faulty_book):
+    """What a resumed run does with a take cached before a kill: same numbers, same decision."""
+    from pipeline.plan import Plan
+    from pipeline.qa.takes import ChunkQA
     from pipeline.speech.cache import ChunkCache
-    from pipeline.speech.engine import SynthesisSettings
 
-    voice = piper_engine.default_voice()
-    [clip] = piper_engine.synthesize([CLEAN[1]], voice, SynthesisSettings(), [7])
-    rate = piper_engine.sample_rate
-    cache = ChunkCache(tmp_path / "cache")
-    cache.put("k", clip, rate)
-    from_cache = measure(cache.read("k"), rate, CLEAN[1], raw=False)
-    fresh = measure(stored_form(clip, rate), rate, CLEAN[1], raw=False)
-    assert from_cache == fresh
-    stats = BookStats.from_history([])
-    assert judge(from_cache, stats).badness == judge(fresh, stats).badness
+    result, _, _ = faulty_book
+    plan = Plan.load(result.root / ".work" / "plan.json")
+    checker = ChunkQA(plan, ChunkCache(result.root / ".work" / "cache"))
+    for text in (CLEAN[3], FAULTS["faded"]):
+        chunk = next(c for c in plan.chunks if c.text == text)
+        record = checker.log.get(chunk.key)
+        stats = BookStats.from_history(checker.history_before(chunk), plan.settings.speed)
+        metrics, verdict = checker.evaluate(checker.cache.read(chunk.key), plan.sample_rate, text, stats)
+        first = record["takes"][0]
+        expected = {k: v for k, v in first["metrics"].items() if k not in ("lead_s", "trail_s")}
+        assert {k: v for k, v in metrics.as_dict().items() if k not in ("lead_s", "trail_s")} == expected
+        assert verdict.problems == first["problems"]

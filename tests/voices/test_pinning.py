@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 import soundfile as sf
 
 from pipeline.voices import registry
@@ -27,6 +28,7 @@ def _report(out):
     return json.loads(next(out.glob("*/report.json")).read_text())
 
 
+@pytest.mark.slow  # four CLI runs of a one-chapter book (~20 s each on two busy cores)
 def test_pin_refusal_and_repin(tmp_path, voices_dir):
     book = write_book(tmp_path, chapters={"Chapter 1: Morning": ["The kettle sang at seven."]})
     out = tmp_path / "out"
@@ -57,6 +59,7 @@ def test_pin_refusal_and_repin(tmp_path, voices_dir):
     assert back.returncode == 1 and "'joe-alias'" in back.stderr and "--repin" in back.stderr
 
 
+@pytest.mark.slow  # two CLI runs against the local contract server
 def test_registry_voice_on_mistral_end_to_end(tmp_path, voices_dir, speech, speech_wav):
     rate, _, b = speech
     wav = io.BytesIO()
