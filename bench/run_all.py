@@ -94,7 +94,7 @@ def metric(value: float, unit: str, better: str, note: str = "") -> dict:
 
 # -- the benchmarks ----------------------------------------------------------------------------------
 
-def bench_ingest(args) -> dict:
+def bench_ingest(args, state: dict) -> dict:
     run([str(BENCH / "ingest_bench.py")])
     r = json.loads((RESULTS / "ingest.json").read_text())
     return {"ingest_words_per_s": metric(r["words_per_s"], "words/s", "higher", f"{r['book']}, {r['words']} words"),
@@ -268,7 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.json").write_text(json.dumps(latest, indent=1) + "\n")
     print(f"\nwrote {RESULTS / 'latest.json'}")
     if args.write_baseline:
-        baseline_doc[mode] = {"machine": latest["machine"], "metrics": metrics, "skipped": skipped}
+        if args.only and mode in baseline_doc:  # a subset: update those metrics, keep the rest
+            baseline_doc[mode]["metrics"].update(metrics)
+            baseline_doc[mode].setdefault("partial_updates", []).append(latest["machine"])
+        else:
+            baseline_doc[mode] = {"machine": latest["machine"], "metrics": metrics, "skipped": skipped}
         args.baseline.write_text(json.dumps(baseline_doc, indent=1) + "\n")
         print(f"wrote {args.baseline} ({mode})")
     regressions = [r for r in rows if r["status"] == "REGRESSION"]

@@ -154,6 +154,7 @@ def produce_audiobook(
     seed: int = 0,
     speed: float = 1.0,
     repin: bool = False,
+    qa: bool = True,
     engine_options: dict[str, str | int | float] | None = None,
 ) -> dict:
     """Produce a finished audiobook from one manuscript (.epub, .txt, .md).
@@ -165,7 +166,7 @@ def produce_audiobook(
     began = time.perf_counter()
     options = ProduceOptions(manuscript=Path(manuscript), output_root=Path(output_root or default_output_root()),
                              engine=engine, voice=voice, formats=formats, seed=seed, speed=speed, repin=repin,
-                             engine_options=engine_options or {})
+                             qa=qa, engine_options=engine_options or {})
     opts = options.model_dump(mode="json")
     root = str(options.output_root)
     logger.info("producing %s (engine %s) into %s", manuscript, engine, root)

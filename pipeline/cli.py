@@ -102,7 +102,7 @@ def produce(
 
     formats = [f.strip() for f in format.split(",") if f.strip()]
     if prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL")):
-        _run(lambda: _produce_with_prefect(path, output, engine, voice, formats, seed, repin))
+        _run(lambda: _produce_with_prefect(path, output, engine, voice, formats, seed, repin, qa))
         return
 
     def action() -> None:
@@ -132,13 +132,13 @@ def produce(
 
 
 def _produce_with_prefect(path: Path, output: Path, engine: str, voice: str | None, formats: list[str], seed: int,
-                          repin: bool) -> None:
+                          repin: bool, qa: bool) -> None:
     """The same run as the produce-audiobook flow, so it shows in the Prefect UI with its artifacts."""
     from flows.produce import produce_audiobook
 
     errors.print("running as the produce-audiobook Prefect flow; progress is in the UI's artifacts")
     summary = produce_audiobook(manuscript=str(path), output_root=str(output), engine=engine, voice=voice,
-                                formats=formats, seed=seed, repin=repin)
+                                formats=formats, seed=seed, repin=repin, qa=qa)
     for out in summary["outputs"]:
         console.print(f"wrote {out}", highlight=False)
     console.print(f"report: {Path(summary['root']) / 'report.md'}", highlight=False)

@@ -50,8 +50,8 @@ class ProduceOptions(BaseModel):
     seed: int = 0
     speed: float = 1.0
     repin: bool = False  # allow a different voice/engine than the book was produced with
-    engine_options: dict[str, str | int | float] = Field(default_factory=dict)
     qa: bool = True  # check every chunk (length, silences, clipping, level, fading, speech recognition); retake failures
+    engine_options: dict[str, str | int | float] = Field(default_factory=dict)
 
     def model_post_init(self, _context: object) -> None:
         unknown = set(self.formats) - set(FORMATS)
@@ -135,6 +135,7 @@ def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
     paths.create()
     lock = BookLock(paths).__enter__()
     try:
+        paths.sweep_temporaries()
         _check_pin(paths, plan, options.repin)
         plan.save(paths.plan)
         fault_point("plan")

@@ -35,6 +35,17 @@ class BookPaths:
         if not os.access(self.root, os.W_OK):
             raise PipelineError(f"output folder {self.root} is not writable")
 
+    def sweep_temporaries(self) -> None:
+        """Delete temporaries a killed run left behind (all are hidden files: `.NAME.PID...`).
+
+        Called with the book's lock held, so none of them belongs to a live run.
+        """
+        chunk_dirs = list((self.cache / "chunks").glob("*")) if (self.cache / "chunks").is_dir() else []
+        for folder in (self.root, self.work, self.render, *chunk_dirs):
+            for leftover in folder.glob(".*"):
+                if leftover.is_file():
+                    leftover.unlink(missing_ok=True)
+
     def read_cover(self) -> tuple[bytes, str] | None:
         try:
             mime = json.loads(self.cover.read_text(encoding="utf-8"))["mime"]

@@ -65,7 +65,7 @@ def write_m4b(pieces: list[tuple[str, Path]], out: Path, tags: dict[str, str], c
         lines += ["[CHAPTER]", f"TIMEBASE=1/{OUTPUT_RATE}", f"START={mark.start}", f"END={mark.end}",
                   f"title={_escape(mark.title)}"]
     meta.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp.m4b")
+    tmp = work / f".{out.stem}.{os.getpid()}.tmp.m4b"  # in .work/: a killed run leaves nothing beside the outputs
     try:
         run_ffmpeg(["-y", "-i", str(joined), "-i", str(meta), "-map", "0:a", "-map_metadata", "1",
                     "-map_chapters", "1", "-c", "copy", "-fflags", "+bitexact", "-movflags", "+faststart",

@@ -51,6 +51,37 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
     return previous[-1]
 
 
+def longest_gap(reference: list[str], hypothesis: list[str]) -> int:
+    """The longest run of consecutive reference words deleted (not heard at all) in a best
+    alignment: a skipped phrase or a lost sentence ending, rather than scattered mishearings."""
+    n, m = len(reference), len(hypothesis)
+    cost = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if i == 0 or j == 0:
+                cost[i][j] = 0 if (i == 0 or reference[i - 1] == UNKNOWN) and j == 0 else i + j
+                if i and j == 0 and reference[i - 1] == UNKNOWN:
+                    cost[i][j] = cost[i - 1][0]
+                continue
+            free = reference[i - 1] == UNKNOWN
+            options = [cost[i - 1][j] + (0 if free else 1), cost[i][j - 1] + 1,
+                       cost[i - 1][j - 1] + (0 if free or reference[i - 1] == hypothesis[j - 1] else 1)]
+            cost[i][j] = min(options)
+    # Walk back, preferring matches/substitutions, counting runs of deletions of known words.
+    i, j, run, longest = n, m, 0, 0
+    while i > 0:
+        free = reference[i - 1] == UNKNOWN
+        if j > 0 and cost[i][j] == cost[i - 1][j - 1] + (0 if free or reference[i - 1] == hypothesis[j - 1] else 1):
+            i, j, run = i - 1, j - 1, 0
+        elif cost[i][j] == cost[i - 1][j] + (0 if free else 1):
+            run = run if free else run + 1
+            longest = max(longest, run)
+            i -= 1
+        else:
+            j -= 1
+    return longest
+
+
 def wer(reference: list[str], hypothesis: list[str]) -> float:
     if not reference:
         return 0.0 if not hypothesis else 1.0

@@ -31,6 +31,7 @@ MIN_LENGTH_TOLERANCE = math.log(1.35)  # length within ×/÷ 1.35 of the expecte
 LENGTH_SLACK_S = 0.6  # ... and within this many seconds of it
 MAX_WER = 0.25  # word error rate against the chunk's own text ...
 MIN_WORD_ERRORS = 2  # ... with at least this many errors (one word on a short title is noise)
+MAX_GAP_WORDS = 2  # more consecutive words of the text not heard at all: a skipped phrase
 
 # Prior speaking rate (letters per second at speed 1) until the book has taught us its voice's.
 PRIOR_RATE = 13.5
@@ -54,6 +55,7 @@ class Metrics:
     voiced: float
     wer: float | None = None  # None: no recogniser for the language
     word_errors: int | None = None
+    word_gap: int | None = None  # longest run of consecutive words of the text not heard
     heard: str | None = None  # what the recogniser heard
 
     def as_dict(self) -> dict:
@@ -203,4 +205,6 @@ def judge(m: Metrics, stats: BookStats) -> Verdict:
         errors = m.word_errors or 0
         badness = m.wer / MAX_WER if errors >= MIN_WORD_ERRORS else min(m.wer / MAX_WER, 1.0)
         check("wer", badness, f"intelligibility: {m.wer:.0%} word errors (heard: {(m.heard or '')[:120]!r})")
+    if m.word_gap is not None:
+        check("skip", m.word_gap / (MAX_GAP_WORDS + 0.5), f"{m.word_gap} consecutive words not heard (skipped?)")
     return v

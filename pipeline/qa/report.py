@@ -94,7 +94,7 @@ def _plot(part, records: list, cache: ChunkCache, path: Path, title: str) -> str
     times, levels = [], []
     for timing, record in zip(part.timings, records):
         key = record["chosen_key"] if record else None
-        if key is None or key not in cache.entries:
+        if key is None or key not in cache.entries or cache.entries[key].frames == 0:
             continue
         audio = cache.read(key)
         rate = cache.entries[key].rate
@@ -106,6 +106,8 @@ def _plot(part, records: list, cache: ChunkCache, path: Path, title: str) -> str
         span = (timing.end - timing.start) / frames
         times += [timing.start + span * (i + 0.5) for i in range(frames)]
         levels += list(10 * np.log10(power + 1e-12) + part.gain_db)
+        times.append(timing.end)  # a gap in the line: the pause between chunks
+        levels.append(float("nan"))
     fig, ax = plt.subplots(figsize=(10, 2.2), dpi=80)
     ax.plot(np.array(times) / 60, levels, lw=0.6, color="#345")
     for timing, record in zip(part.timings, records):

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.plan import Plan, PlannedChunk, Track
-from pipeline.qa.asr import recogniser_for, wer, word_errors
+from pipeline.qa.asr import longest_gap, recogniser_for, wer, word_errors
 from pipeline.qa.checks import HISTORY, BookStats, Metrics, judge, measure
 from pipeline.speech.cache import ChunkCache, cache_key
 
@@ -178,6 +178,7 @@ class ChunkQA:
             reference, heard = self.recogniser.recognise(stored, rate, text)
             metrics.wer = round(wer(reference, heard), 4)
             metrics.word_errors = word_errors(reference, heard)
+            metrics.word_gap = longest_gap(reference, heard)
             metrics.heard = " ".join(heard)
             self.stats.asr_s += time.perf_counter() - began
         return metrics, judge(metrics, stats)
@@ -197,14 +198,14 @@ class ChunkQA:
             if n == 0 and take0 is not None:
                 audio, raw = take0, True
             elif self.cache.has(key) and self.cache.verify(key):  # judged before a kill: not redone
-                audio, raw = self.cache.read(key), False
+                audio, raw = self._read(key), False
             else:
                 audio, raw = synthesize(chunk, seed), True
                 if n > 0:
                     self.stats.retakes += 1
             if raw:
                 self.cache.put(key, audio, rate)
-                stored = self.cache.read(key)
+                stored = self._read(key)
             else:
                 stored, audio = audio, None
             metrics, verdict = self.evaluate(stored, rate, chunk.text, stats, raw=audio)
@@ -223,6 +224,12 @@ class ChunkQA:
         self.stats.judged += 1
         self.stats.failed += not best["passed"]
         return record
+
+
+    def _read(self, key: str) -> np.ndarray:
+        if self.cache.entries[key].frames == 0:  # all silence: trimmed to nothing (FLAC cannot hold that)
+            return np.zeros(0, dtype=np.float32)
+        return self.cache.read(key)
 
 
 def _metrics(d: dict) -> Metrics:

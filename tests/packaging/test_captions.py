@@ -30,7 +30,7 @@ def test_vtt_and_srt_formats():
 
 
 @pytest.fixture(scope="module")
-def produced(tmp_path_factory, piper_engine):
+def produced(tmp_path_factory):
     from pipeline.produce import ProduceOptions, produce
 
     folder = tmp_path_factory.mktemp("captions")

@@ -14,13 +14,15 @@ WODEHOUSE = SHARED / "books" / "love-among-the-chickens.epub"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not WODEHOUSE.exists(), reason="needs ../shared/books/love-among-the-chickens.epub")
-def test_a_clean_chapter_is_never_flagged(tmp_path, piper_engine):
+def test_a_clean_chapter_is_never_flagged(tmp_path):
     from pipeline.manuscript import read_manuscript
+    from pipeline.produce import load_engine
     from pipeline.plan import build_plan
     from pipeline.speech.cache import ChunkCache
     from pipeline.speech.engine import SynthesisSettings
     from pipeline.speech.synthesize import synthesize_plan
 
+    piper_engine = load_engine("piper")  # not the session fixture's: produce() may have released it
     book = read_manuscript(WODEHOUSE)
     plan = build_plan(book, WODEHOUSE, piper_engine, piper_engine.default_voice(), SynthesisSettings())
     chapter = next(t for t in plan.tracks if t.title.startswith("Chapter I:"))

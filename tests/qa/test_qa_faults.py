@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from pipeline.qa.checks import BookStats, judge, measure
+from pipeline.produce import load_engine  # bound before the tests patch pipeline.produce.load_engine
+from pipeline.qa.checks import BookStats
 from pipeline.qa.takes import QALog, take_seed
 from tests.conftest import write_book
 
@@ -60,11 +61,15 @@ class FaultyEngine:
     """The real embedded engine, with one fault injected into take 0 (the plan's seed) of chosen
     texts. Every other call, retakes included, is passed through untouched."""
 
-    def __init__(self, engine, faults: dict[str, str]):
-        self._engine = engine
+    def __init__(self, faults: dict[str, str]):
         self._faults = {text: fault for fault, text in faults.items()}
         self.calls: list[tuple[str, int]] = []
         self.first_seed: dict[str, int] = {}
+
+    @property
+    def _engine(self):
+        # Through the engine registry every time: produce() may release loaded engines when it ends.
+        return load_engine("piper")
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
@@ -83,14 +88,14 @@ class FaultyEngine:
 
 
 @pytest.fixture(scope="module")
-def faulty_book(tmp_path_factory, piper_engine):
+def faulty_book(tmp_path_factory):
     import pipeline.produce as produce_module
     from pipeline.produce import ProduceOptions, produce
 
     folder = tmp_path_factory.mktemp("faults")
     chapters = {"Chapter 1: Clean": CLEAN, "Chapter 2: Faults": [*FAULTS.values(), CLEAN[0].replace("north", "south")]}
     manuscript = write_book(folder, "faults.md", title="Faults", chapters=chapters)
-    engine = FaultyEngine(piper_engine, FAULTS)
+    engine = FaultyEngine(FAULTS)
     patch = pytest.MonkeyPatch()
     patch.setattr(produce_module, "load_engine", lambda name, options=None: engine)
     try:
@@ -131,8 +136,8 @@ def test_fault_is_caught_and_retaken_with_a_fresh_take(faulty_book, fault):
     assert entry["qa"]["passed"] and len(entry["qa"]["scores"]) == len(record["takes"])
 
 
-EXPECTED_CHECK = {"truncated": {"length", "wer"}, "missing_sentence": {"length", "wer"}, "silence": {"speech"},
-                  "babble": {"length", "wer"}, "clipped": {"clipping"}, "faded": {"fade"}}
+EXPECTED_CHECK = {"truncated": {"length", "wer", "skip"}, "missing_sentence": {"length", "wer", "skip"},
+                  "silence": {"speech"}, "babble": {"length", "wer"}, "clipped": {"clipping"}, "faded": {"fade"}}
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -167,7 +172,7 @@ def test_report_has_per_chapter_qa_and_plots(faulty_book):
     assert "## Quality control (QA)" in md and row["plot"].replace(" ", "%20") in md
 
 
-def test_rerun_reuses_every_decision(faulty_book, piper_engine):
+def test_rerun_reuses_every_decision(faulty_book):
     """Resume: nothing synthesised, nothing judged again, the same files."""
     from pipeline.produce import ProduceOptions, produce
 
@@ -188,12 +193,12 @@ class AlwaysTruncated(FaultyEngine):
         return [clip[:len(clip) // 2] if text in self._faults else clip for text, clip in zip(texts, clips)]
 
 
-def test_a_remaining_failure_keeps_its_best_take_and_is_reported_with_its_time(tmp_path, piper_engine):
+def test_a_remaining_failure_keeps_its_best_take_and_is_reported_with_its_time(tmp_path):
     import pipeline.produce as produce_module
     from pipeline.produce import ProduceOptions, produce
 
     manuscript = write_book(tmp_path, chapters={"Chapter 1: Bad": [CLEAN[0], CLEAN[2]]})
-    engine = AlwaysTruncated(piper_engine, {"truncated": CLEAN[2]})
+    engine = AlwaysTruncated({"truncated": CLEAN[2]})
     patch = pytest.MonkeyPatch()
     patch.setattr(produce_module, "load_engine", lambda name, options=None: engine)
     try:
