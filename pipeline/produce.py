@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.errors import PipelineError
 from pipeline.faults import fault_point
+from pipeline.memory import release_freed_memory
 from pipeline.mastering.layout import layout_track
 from pipeline.mastering.measure import Measurement, as_row, judge, measure_file
 from pipeline.mastering.render import RenderedPart, render_part
@@ -85,17 +86,10 @@ def load_engine(name: str, options: dict | None = None) -> Engine:
 def release_engines() -> None:
     """Free loaded engines (a Piper session holds ~600 MB of activations; Voxtral, GPU memory) before
     stages that need memory of their own, such as the speaker-embedding check."""
-    import ctypes
-    import gc
-
     for engine in _ENGINES.values():
         engine.close()
     _ENGINES.clear()
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    release_freed_memory()
 
 
 def pick_voice(engine: Engine, name: str | None) -> Voice:
@@ -212,31 +206,17 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
             "album_artist": ", ".join(info.authors) or "Unknown author", "narrator": narrator, "year": year,
             "genre": "Audiobook", "description": info.description or "", "comment": f"Narrated by {narrator}"}
     outputs: list[Path] = []
-    names = []
+    names: list[str] = []
     if "mp3" in options.formats:
-        staging = paths.work / "mp3.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        width = max(2, len(str(len(mastered))))
-        for n, ((rendered, _), title) in enumerate(zip(mastered, titles), start=1):
-            checkpoint()
-            name = f"{n:0{width}d} - {safe_filename(title)}.mp3"
-            target = staging / name
-            shutil.copyfile(rendered.mp3, target)
-            tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
-            write_captions(staging / Path(name).stem, file_cues([asdict(t) for t in rendered.timings], info.language))
-            fault_point("mp3")
-            names.append(name)
-        _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
+        names = _write_mp3s(paths, mastered, titles, tags, cover, info.language)
         outputs += [paths.mp3_dir / name for name in names]
+    marks = []
     if "m4b" in options.formats:
         pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
         marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
         outputs.append(paths.m4b)
         write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
             [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
-    else:
-        marks = []
     rows = []
     for i, (rendered, measured) in enumerate(mastered):
         row = as_row(measured, judge(measured))
@@ -258,7 +238,7 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
                 "settings": asdict(plan.settings), "mastering": asdict(MasteringSettings()),
                 "files": [{"file": rows[i]["file"], "track": r.track, "part": r.number, "title": titles[i],
                            "duration_s": r.duration,
-                           "m4b_start_s": (marks[i].start / 44100) if marks else None,
+                           "m4b_start_s": (marks[i].start / OUTPUT_RATE) if marks else None,
                            "chunks": [{**asdict(t), "qa": chunk_summary(qa_log.get(chunk_keys.get(t.id, "")))}
                                       for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
     fault_point("manifest")
@@ -269,6 +249,27 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
     report["qa"].update(retakes_this_run=synthesis.retakes, qa_s=round(synthesis.qa_s, 2))
     write_reports(paths.root, report)
     return ProduceResult(root=paths.root, outputs=outputs, report=report, synthesis=synthesis)
+
+
+def _write_mp3s(paths: BookPaths, mastered: list[tuple[RenderedPart, Measurement]], titles: list[str],
+                tags: dict[str, str], cover: tuple[bytes, str] | None, language: str) -> list[str]:
+    """Tagged MP3s with their captions, staged in .work/ and swapped into mp3/ whole."""
+    staging = paths.work / "mp3.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    width = max(2, len(str(len(mastered))))
+    names = []
+    for n, ((rendered, _), title) in enumerate(zip(mastered, titles), start=1):
+        checkpoint()
+        name = f"{n:0{width}d} - {safe_filename(title)}.mp3"
+        target = staging / name
+        shutil.copyfile(rendered.mp3, target)
+        tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
+        write_captions(staging / Path(name).stem, file_cues([asdict(t) for t in rendered.timings], language))
+        fault_point("mp3")
+        names.append(name)
+    _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
+    return names
 
 
 def safe_filename(title: str) -> str:

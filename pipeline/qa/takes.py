@@ -36,6 +36,10 @@ from pipeline.speech.cache import ChunkCache, cache_key
 
 QA_VERSION = 1
 MAX_TAKES = 3
+# The last take of a chunk at least this long is read as two clause-bounded halves: long input is
+# where neural narrators rush, trail off or babble, and a shorter input is the usual cure.
+RESPLIT_MIN_CHARS = 120
+RESPLIT_PAUSE_S = 0.2
 
 
 def take_seed(seed: int, take: int) -> int:
@@ -43,11 +47,23 @@ def take_seed(seed: int, take: int) -> int:
     return seed if take == 0 else (seed + take * 1_000_000_007) % (2**31)
 
 
-def take_key(plan: Plan, chunk: PlannedChunk, take: int) -> str:
+def resplit_take(chunk: PlannedChunk, take: int, max_takes: int = MAX_TAKES) -> bool:
+    return take == max_takes - 1 and take > 0 and len(chunk.text) >= RESPLIT_MIN_CHARS
+
+
+def take_key(plan: Plan, chunk: PlannedChunk, take: int, max_takes: int = MAX_TAKES) -> str:
     if take == 0:
         return chunk.key
-    return cache_key(chunk.id, plan.engine, plan.model_revision, plan.voice_hash, plan.settings.key(),
+    settings = plan.settings.key() + (";resplit" if resplit_take(chunk, take, max_takes) else "")
+    return cache_key(chunk.id, plan.engine, plan.model_revision, plan.voice_hash, settings,
                      take_seed(chunk.seed, take))
+
+
+def split_in_two(text: str) -> list[str]:
+    """Clause-bounded pieces of about half the text each (never mid-word)."""
+    from pipeline.chunks.splitting import split_long_sentence
+
+    return split_long_sentence(text, max(40, (len(text) * 3) // 5))
 
 
 class QALog:
@@ -193,14 +209,15 @@ class ChunkQA:
         stats = BookStats.from_history(self.history_before(chunk), self.plan.settings.speed)
         takes = []
         for n in range(self.max_takes):
-            key = take_key(self.plan, chunk, n)
+            key = take_key(self.plan, chunk, n, self.max_takes)
             seed = take_seed(chunk.seed, n)
             if n == 0 and take0 is not None:
                 audio, raw = take0, True
             elif self.cache.has(key) and self.cache.verify(key):  # judged before a kill: not redone
                 audio, raw = self._read(key), False
             else:
-                audio, raw = synthesize(chunk, seed), True
+                split = resplit_take(chunk, n, self.max_takes)
+                audio, raw = (self._resplit(chunk, seed, synthesize) if split else synthesize(chunk, seed)), True
                 if n > 0:
                     self.stats.retakes += 1
             if raw:
@@ -225,6 +242,15 @@ class ChunkQA:
         self.stats.failed += not best["passed"]
         return record
 
+
+    def _resplit(self, chunk: PlannedChunk, seed: int, synthesize) -> np.ndarray:
+        pieces = [synthesize(chunk.model_copy(update={"text": text}), (seed + i) % (2**31))
+                  for i, text in enumerate(split_in_two(chunk.text))]
+        pause = np.zeros(int(RESPLIT_PAUSE_S * self.plan.sample_rate), dtype=np.float32)
+        joined = [pieces[0]]
+        for piece in pieces[1:]:
+            joined += [pause, piece]
+        return np.concatenate(joined).astype(np.float32, copy=False)
 
     def _read(self, key: str) -> np.ndarray:
         if self.cache.entries[key].frames == 0:  # all silence: trimmed to nothing (FLAC cannot hold that)

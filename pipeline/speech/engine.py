@@ -12,6 +12,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
+# Voxtral TTS's languages, however it is reached: in-process, served by vLLM-Omni, or Mistral's API.
+VOXTRAL_LANGUAGES = frozenset({"en", "fr", "es", "de", "it", "pt", "nl", "ar", "hi"})
+
+
 @dataclass(frozen=True)
 class Voice:
     """A pinned narrator voice as an engine sees it.

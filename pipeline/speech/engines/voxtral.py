@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.speech.engine import SynthesisSettings, Voice
+from pipeline.speech.engine import VOXTRAL_LANGUAGES, SynthesisSettings, Voice
 
-LANGUAGES = frozenset({"en", "fr", "es", "de", "it", "pt", "nl", "ar", "hi"})
+LANGUAGES = VOXTRAL_LANGUAGES
 _AUDIO_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".aac")
 NO_CLONING = ("Voxtral cannot clone a voice from an audio clip: the open checkpoint has no codec encoder "
               "(only the decoder was released), so only its preset voices can be used")
