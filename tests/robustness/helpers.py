@@ -1,5 +1,5 @@
 """Running `audiobook` in a subprocess for the robustness tests: exit status, stderr, wall time and
-the peak RSS of the whole process tree (sampled as bench/_measure.py does)."""
+the peak RSS of the whole process tree (bench/_measure.TreePeakRss)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
+from bench._measure import TreePeakRss
 from tests.conftest import REPO
 
 MAX_RSS_MB = 1536  # 1.5 GB for the whole process tree, whatever the input
@@ -41,34 +41,15 @@ def start(*args: str, env: dict | None = None, prefix: list[str] | None = None, 
 
 def finish(proc: subprocess.Popen, timeout: float = 300) -> Done:
     """Wait for `proc`, sampling its tree's memory; kill it (and fail) past `timeout`."""
-    began, peak, stop = time.perf_counter(), 0.0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
+    began = time.perf_counter()
+    with TreePeakRss(proc.pid, interval=0.05) as memory:
         try:
-            root = psutil.Process(proc.pid)
-        except psutil.Error:
-            return
-        while not stop.is_set():
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20)
-            except psutil.Error:
-                pass
-            time.sleep(0.05)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        raise AssertionError(f"{proc.args} still running after {timeout} s\n{err[-2000:]}") from None
-    finally:
-        stop.set()
-        sampler.join()
-    return Done(proc.returncode, out, err, time.perf_counter() - began, peak)
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            raise AssertionError(f"{proc.args} still running after {timeout} s\n{err[-2000:]}") from None
+    return Done(proc.returncode, out, err, time.perf_counter() - began, memory.peak_mb)
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 300, prefix: list[str] | None = None) -> Done:
