@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.speech.engine import SynthesisSettings, Voice
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -149,3 +150,12 @@ def decode_audio(data: bytes, fmt: str, rate: int, pcm_rate: int | None = None) 
 
         audio = soxr.resample(audio, source, rate, quality="HQ")
     return np.clip(audio, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+def check_request(engine: str, voice: Voice, settings: SynthesisSettings) -> None:
+    """What both HTTP engines refuse before sending anything: another engine's voice, and a speaking
+    rate other than 1.0 (neither service has rate control)."""
+    if voice.engine != engine:
+        raise PipelineError(f"voice {voice.name!r} belongs to the {voice.engine} engine, not {engine}")
+    if abs(settings.speed - 1.0) > 1e-9:
+        raise PipelineError(f"the {engine} engine has no speaking-rate control; use speed 1.0")

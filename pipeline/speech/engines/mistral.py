@@ -33,7 +33,7 @@ import numpy as np
 
 from pipeline.errors import PipelineError
 from pipeline.speech.engine import VOXTRAL_LANGUAGES, SynthesisSettings, Voice
-from pipeline.speech.engines.http_common import HttpSpeechClient, decode_audio
+from pipeline.speech.engines.http_common import HttpSpeechClient, check_request, decode_audio
 
 DEFAULT_BASE_URL = "https://api.mistral.ai"
 DEFAULT_MODEL = "voxtral-mini-tts-2603"
@@ -100,10 +100,7 @@ class MistralEngine:
     # -- synthesis -------------------------------------------------------------------------------------
     def synthesize(self, texts: list[str], voice: Voice, settings: SynthesisSettings,
                    seeds: list[int]) -> list[np.ndarray]:
-        if voice.engine != self.name:
-            raise PipelineError(f"voice {voice.name!r} belongs to the {voice.engine} engine, not mistral")
-        if abs(settings.speed - 1.0) > 1e-9:
-            raise PipelineError("the mistral engine has no speaking-rate control; use speed 1.0")
+        check_request(self.name, voice, settings)
         return self._http.map(lambda text: self._one(text, voice.ref), texts)
 
     def _one(self, text: str, voice_id: str) -> np.ndarray:

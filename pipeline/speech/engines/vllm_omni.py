@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.errors import PipelineError
 from pipeline.speech.engine import VOXTRAL_LANGUAGES, SynthesisSettings, Voice
-from pipeline.speech.engines.http_common import HttpSpeechClient, decode_audio
+from pipeline.speech.engines.http_common import HttpSpeechClient, check_request, decode_audio
 
 DEFAULT_BASE_URL = "http://localhost:8000"
 DEFAULT_MODEL = "mistralai/Voxtral-4B-TTS-2603"
@@ -68,10 +68,7 @@ class VllmOmniEngine:
 
     def synthesize(self, texts: list[str], voice: Voice, settings: SynthesisSettings,
                    seeds: list[int]) -> list[np.ndarray]:
-        if voice.engine != self.name:
-            raise PipelineError(f"voice {voice.name!r} belongs to the {voice.engine} engine, not vllm-omni")
-        if abs(settings.speed - 1.0) > 1e-9:
-            raise PipelineError("the vllm-omni engine has no speaking-rate control for Voxtral; use speed 1.0")
+        check_request(self.name, voice, settings)
         return self._http.map(lambda text: self._one(text, voice.ref), texts)
 
     def _one(self, text: str, voice: str) -> np.ndarray:
