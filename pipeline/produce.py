@@ -33,7 +33,7 @@ from pipeline.speech.cache import ChunkCache, write_atomic
 from pipeline.speech.engine import Engine, SynthesisSettings, Voice
 from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
 from pipeline.stopping import checkpoint
-from pipeline.voices.consistency import voice_consistency
+from pipeline.voices.consistency import voice_consistency, warm_up
 from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
 from pipeline.workspace import BookLock, BookPaths
 
@@ -205,71 +205,71 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
     tags = {"album": info.title, "title": info.title, "artist": ", ".join(info.authors) or "Unknown author",
             "album_artist": ", ".join(info.authors) or "Unknown author", "narrator": narrator, "year": year,
             "genre": "Audiobook", "description": info.description or "", "comment": f"Narrated by {narrator}"}
-    outputs: list[Path] = []
-    names: list[str] = []
-    if "mp3" in options.formats:
-        names = _write_mp3s(paths, mastered, titles, tags, cover, info.language)
-        outputs += [paths.mp3_dir / name for name in names]
-    marks = []
-    if "m4b" in options.formats:
-        pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
-        marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
-        outputs.append(paths.m4b)
-        write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
-            [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
-    rows = []
-    for i, (rendered, measured) in enumerate(mastered):
-        row = as_row(measured, judge(measured))
-        row["file"] = names[i] if names else measured.file
-        row["track"], row["title"] = rendered.track, titles[i]
-        rows.append(row)
-    duration = sum(r.duration for r, _ in mastered)
-    qa_log, chunk_keys = QALog(paths.cache), {c.id: c.key for c in plan.chunks}
-    report = {"book": info.model_dump(), "engine": plan.engine, "model_revision": plan.model_revision,
-              "voice": plan.voice_name, "duration_s": duration, "wall_s": wall_s, "files": rows,
-              "outputs": [str(p.relative_to(paths.root)) for p in outputs],
-              "synthesis": {"chunks": synthesis.total, "synthesized": synthesis.synthesized,
-                            "reused": synthesis.total - synthesis.synthesized, "audio_s": synthesis.audio_s,
-                            "wall_s": synthesis.wall_s, "speed": synthesis.speed}}
-    manifest = {"slug": plan.slug, "source": plan.source, "source_sha256": plan.source_sha256,
-                "book": info.model_dump(),
-                "voice": {"name": plan.voice_name, "engine": plan.engine, "hash": plan.voice_hash},
-                "engine": plan.engine, "model_revision": plan.model_revision,
-                "settings": asdict(plan.settings), "mastering": asdict(MasteringSettings()),
-                "files": [{"file": rows[i]["file"], "track": r.track, "part": r.number, "title": titles[i],
-                           "duration_s": r.duration,
-                           "m4b_start_s": (marks[i].start / OUTPUT_RATE) if marks else None,
-                           "chunks": [{**asdict(t), "qa": chunk_summary(qa_log.get(chunk_keys.get(t.id, "")))}
-                                      for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
-    fault_point("manifest")
-    write_atomic(paths.manifest, json.dumps(manifest, indent=1).encode())
-    report["voice_consistency"] = voice_consistency(plan, [Path(r.mp3) for r, _ in mastered], [r["file"] for r in rows])
-    report["qa"] = qa_report(plan, paths.cache, [r for r, _ in mastered], [row["file"] for row in rows],
-                             paths.root / "qa", options.qa)
+    width = max(2, len(str(len(mastered))))
+    mp3_names = [f"{n:0{width}d} - {safe_filename(title)}.mp3" for n, title in enumerate(titles, start=1)]
+    names = mp3_names if "mp3" in options.formats else [m.file for _, m in mastered]
+    # The voice check and the QA plots only read the mastered parts: they run beside the packaging.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="report") as side:
+        consistency = side.submit(voice_consistency, plan, [Path(r.mp3) for r, _ in mastered], names)
+        qa = side.submit(qa_report, plan, paths.cache, [r for r, _ in mastered], names, paths.root / "qa", options.qa)
+        outputs: list[Path] = []
+        if "mp3" in options.formats:
+            _write_mp3s(paths, mastered, titles, mp3_names, tags, cover, info.language)
+            outputs += [paths.mp3_dir / name for name in mp3_names]
+        marks = []
+        if "m4b" in options.formats:
+            pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
+            marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
+            outputs.append(paths.m4b)
+            write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
+                [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
+        rows = []
+        for i, (rendered, measured) in enumerate(mastered):
+            row = as_row(measured, judge(measured))
+            row["file"] = names[i]
+            row["track"], row["title"] = rendered.track, titles[i]
+            rows.append(row)
+        duration = sum(r.duration for r, _ in mastered)
+        qa_log, chunk_keys = QALog(paths.cache), {c.id: c.key for c in plan.chunks}
+        report = {"book": info.model_dump(), "engine": plan.engine, "model_revision": plan.model_revision,
+                  "voice": plan.voice_name, "duration_s": duration, "wall_s": wall_s, "files": rows,
+                  "outputs": [str(p.relative_to(paths.root)) for p in outputs],
+                  "synthesis": {"chunks": synthesis.total, "synthesized": synthesis.synthesized,
+                                "reused": synthesis.total - synthesis.synthesized, "audio_s": synthesis.audio_s,
+                                "wall_s": synthesis.wall_s, "speed": synthesis.speed}}
+        manifest = {"slug": plan.slug, "source": plan.source, "source_sha256": plan.source_sha256,
+                    "book": info.model_dump(),
+                    "voice": {"name": plan.voice_name, "engine": plan.engine, "hash": plan.voice_hash},
+                    "engine": plan.engine, "model_revision": plan.model_revision,
+                    "settings": asdict(plan.settings), "mastering": asdict(MasteringSettings()),
+                    "files": [{"file": rows[i]["file"], "track": r.track, "part": r.number, "title": titles[i],
+                               "duration_s": r.duration,
+                               "m4b_start_s": (marks[i].start / OUTPUT_RATE) if marks else None,
+                               "chunks": [{**asdict(t), "qa": chunk_summary(qa_log.get(chunk_keys.get(t.id, "")))}
+                                          for t in r.timings]} for i, (r, _) in enumerate(mastered)]}
+        fault_point("manifest")
+        write_atomic(paths.manifest, json.dumps(manifest, indent=1).encode())
+        report["voice_consistency"] = consistency.result()
+        report["qa"] = qa.result()
     report["qa"].update(retakes_this_run=synthesis.retakes, qa_s=round(synthesis.qa_s, 2))
     write_reports(paths.root, report)
     return ProduceResult(root=paths.root, outputs=outputs, report=report, synthesis=synthesis)
 
 
 def _write_mp3s(paths: BookPaths, mastered: list[tuple[RenderedPart, Measurement]], titles: list[str],
-                tags: dict[str, str], cover: tuple[bytes, str] | None, language: str) -> list[str]:
+                names: list[str], tags: dict[str, str], cover: tuple[bytes, str] | None, language: str) -> None:
     """Tagged MP3s with their captions, staged in .work/ and swapped into mp3/ whole."""
     staging = paths.work / "mp3.new"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    width = max(2, len(str(len(mastered))))
-    names = []
-    for n, ((rendered, _), title) in enumerate(zip(mastered, titles), start=1):
+    for n, ((rendered, _), title, name) in enumerate(zip(mastered, titles, names), start=1):
         checkpoint()
-        name = f"{n:0{width}d} - {safe_filename(title)}.mp3"
         target = staging / name
         shutil.copyfile(rendered.mp3, target)
         tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
         write_captions(staging / Path(name).stem, file_cues([asdict(t) for t in rendered.timings], language))
         fault_point("mp3")
-        names.append(name)
     _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
-    return names
 
 
 def safe_filename(title: str) -> str:
@@ -310,5 +310,11 @@ def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], 
                 for f in futures:
                     f.cancel()
                 raise
+            release_engines()  # before the voice check's model loads
+            # While the last tracks are mastered, the voice check loads its model and embeds the
+            # files already done; `package` finds those embeddings ready.
+            checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-check")
+            checks.submit(warm_up, (Path(rendered.mp3) for f in futures for rendered, _ in f.result()))
+            checks.shutdown(wait=False)
             mastered = [pm for f in futures for pm in f.result()]
         return package(paths, options, mastered, progress, time.perf_counter() - began)

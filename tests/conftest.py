@@ -34,9 +34,12 @@ def write_book(folder: Path, name: str = "tiny.md", title: str = "A Tiny Test Bo
 
 @pytest.fixture(scope="session")
 def piper_engine():
-    from pipeline.produce import load_engine
+    """The tests' own engine: not the one `produce` loads and releases when it is done."""
+    from pipeline.speech.engines import get_engine
 
-    return load_engine("piper")
+    engine = get_engine("piper")
+    yield engine
+    engine.close()
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

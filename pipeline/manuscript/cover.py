@@ -8,8 +8,6 @@ import re
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from cairosvg.parser import Tree
-from cairosvg.surface import PNGSurface
 from ebooklib import epub
 from PIL import Image
 
@@ -56,6 +54,9 @@ def _cover_item(book: epub.EpubBook, package: Element, cover_pages: list[str]) -
 
 def _svg_to_png(data: bytes) -> bytes:
     """Render with cairosvg but encode with Pillow at low compression: cairo's own PNG writer takes ~1 s."""
+    from cairosvg.parser import Tree  # cairo loads in ~1 s: only when a cover is an SVG
+    from cairosvg.surface import PNGSurface
+
     surface = PNGSurface(Tree(bytestring=data), io.BytesIO(), 96, output_width=SVG_WIDTH)
     pixels = surface.cairo
     size = (pixels.get_width(), pixels.get_height())

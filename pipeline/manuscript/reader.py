@@ -6,7 +6,6 @@ from pathlib import Path
 
 from pipeline.book import Book
 from pipeline.errors import InputError
-from pipeline.manuscript.epub import read_epub
 from pipeline.manuscript.markdown_file import read_markdown
 from pipeline.manuscript.text_file import read_text
 
@@ -38,6 +37,8 @@ def _dispatch(path: Path) -> Book:
     except PermissionError as error:
         raise InputError(f"{path}: cannot read the file (permission denied)") from error
     if head.startswith(_ZIP_MAGIC):
+        from pipeline.manuscript.epub import read_epub  # ebooklib, lxml, cairosvg: only for EPUBs
+
         return read_epub(path)
     if path.suffix.lower() == ".epub":
         raise InputError(f"{path}: corrupt EPUB (not a zip archive)")

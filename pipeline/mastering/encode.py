@@ -36,6 +36,17 @@ def _last_line(stderr: str) -> str:
     return lines[-1] if lines else "no message"
 
 
+def _widen_pipe(stream) -> None:
+    """Let the mastering DSP run ahead of the encoder: with the default 64 KiB pipe every write
+    waits for ffmpeg; 1 MiB (~6 s of audio) lets the two work at the same time."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (OSError, ImportError, ValueError):
+        pass  # not Linux, or above /proc/sys/fs/pipe-max-size: the default pipe still works
+
+
 class PcmEncoder:
     """Streams float32 mono PCM into one ffmpeg process that writes an MP3 and an ADTS AAC file.
 
@@ -47,14 +58,21 @@ class PcmEncoder:
         self._stderr = tempfile.TemporaryFile()
         args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1",
                 "-i", "pipe:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-                "-c:a", "libmp3lame", "-b:a", mp3_bitrate, "-abr", "0", "-id3v2_version", "0",
+                "-c:a", "libmp3lame", "-b:a", mp3_bitrate, "-abr", "0",
+                # LAME's -q 5 instead of its default 3: ~1.5x faster, and at 192 kb/s for one
+                # channel of speech the bit budget, not the search, decides what is kept.
+                "-compression_level", "5", "-id3v2_version", "0",
                 "-write_xing", "1", "-f", "mp3", str(mp3),
-                "-c:a", "aac", "-b:a", aac_bitrate, "-f", "adts", str(aac)]
+                # ffmpeg 9 defaults to the "twoloop" coder, 3x slower than "fast"; its authors made
+                # "fast" the default for years because twoloop sounds worse above low bitrates, and
+                # 64 kb/s for one channel is not low.
+                "-c:a", "aac", "-aac_coder", "fast", "-b:a", aac_bitrate, "-f", "adts", str(aac)]
         try:
             self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                           stderr=self._stderr)
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to encode {mp3.name}: {exc.strerror or exc}") from None
+        _widen_pipe(self._proc.stdin)
         self.name = mp3.name
 
     def write(self, audio: np.ndarray) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pipeline.plan import Plan, PlannedChunk
@@ -74,57 +76,73 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
     release({c.key for c in subset.chunks if c.key not in {m.key for m in todo}})
     if on_progress:
         on_progress(progress)
-    step = max(1, engine.batch_size)
-    for start in range(0, len(todo), step):
-        checkpoint()
-        batch = todo[start:start + step]
-        if checker is not None:
-            made = _synthesize_checked(batch, checker, engine, voice, plan, progress)
-        else:
-            made = len(batch)
+    # The engine works on batch k+1 while a second thread stores (and, with QA, judges) batch k:
+    # storing and judging never leave the engine's cores idle. One engine call at a time (a
+    # retake waits for the batch in flight), since not every engine can run two at once.
+    engine_lock = threading.Lock()
+    tally = threading.Lock()
+
+    def timed(texts: list[str], seeds: list[int]) -> list:
+        with engine_lock:
             began = time.perf_counter()
-            clips = engine.synthesize([c.text for c in batch], voice, plan.settings, [c.seed for c in batch])
-            progress.wall_s += time.perf_counter() - began
-            for chunk, clip in zip(batch, clips):
-                cache.put(chunk.key, clip, engine.sample_rate)
-                progress.audio_s += len(clip) / engine.sample_rate
+            clips = engine.synthesize(texts, voice, plan.settings, seeds)
+            wall = time.perf_counter() - began
+        with tally:
+            progress.wall_s += wall
+            progress.audio_s += sum(len(c) for c in clips) / engine.sample_rate
+        return clips
+
+    def finish(batch: list[PlannedChunk], clips: dict) -> int:
+        """Store (and judge) a synthesised batch; returns how many chunks were synthesised."""
+        if checker is not None:
+            return _finish_checked(batch, clips, checker, timed, progress)
+        for chunk in batch:
+            cache.put(chunk.key, clips[chunk.key], engine.sample_rate)
+        return len(batch)
+
+    def settle(batch: list[PlannedChunk], made: int) -> None:
         progress.done += len(batch)
         progress.synthesized += made
         if on_progress:
             on_progress(progress)
         release({c.key for c in batch})
+
+    step = max(1, engine.batch_size)
+    behind: tuple[list[PlannedChunk], Future] | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as store:
+        try:
+            for start in range(0, len(todo), step):
+                checkpoint()
+                batch = todo[start:start + step]
+                fresh = batch if checker is None else [c for c in batch if checker.needs_take0(c)]
+                clips = dict(zip([c.key for c in fresh], timed([c.text for c in fresh], [c.seed for c in fresh])))
+                if behind is not None:
+                    settle(behind[0], behind[1].result())
+                behind = (batch, store.submit(finish, batch, clips))
+            if behind is not None:
+                settle(behind[0], behind[1].result())
+                behind = None
+        finally:
+            if behind is not None:  # stopping: let the batch in hand reach the cache
+                behind[1].exception()
     return progress
 
 
-def _synthesize_checked(batch: list[PlannedChunk], checker, engine: Engine, voice: Voice, plan: Plan,
-                        progress: SynthesisProgress) -> int:
-    """One batch with QA: take 0 of the batch in one engine call, then per chunk the checks and,
-    for a failing take, retakes with new seeds. A chunk whose decision is already recorded but
-    whose chosen take is missing gets that take back, with its recorded seed, unjudged.
-    Returns how many chunks were synthesised (a chunk judged from its cached take 0 was not)."""
+def _finish_checked(batch: list[PlannedChunk], clips: dict, checker, synthesize, progress: SynthesisProgress) -> int:
+    """Judge a batch whose fresh takes are in `clips`; a failing take is retaken with new seeds. A
+    chunk whose decision is already recorded but whose chosen take is missing gets that take back,
+    with its recorded seed, unjudged. Returns how many chunks were synthesised."""
 
     def one(chunk: PlannedChunk, seed: int):
-        began = time.perf_counter()
-        [clip] = engine.synthesize([chunk.text], voice, plan.settings, [seed])
-        progress.wall_s += time.perf_counter() - began
-        progress.audio_s += len(clip) / engine.sample_rate
+        [clip] = synthesize([chunk.text], [seed])
         return clip
 
-    fresh = [c for c in batch if checker.needs_take0(c)]
-    made = len(fresh)
-    clips = {}
-    if fresh:
-        began = time.perf_counter()
-        takes = engine.synthesize([c.text for c in fresh], voice, plan.settings, [c.seed for c in fresh])
-        progress.wall_s += time.perf_counter() - began
-        for chunk, clip in zip(fresh, takes):
-            clips[chunk.key] = clip
-            progress.audio_s += len(clip) / engine.sample_rate
+    made = len(clips)
     for chunk in batch:
         record = checker.log.get(chunk.key)
         if record is not None:  # decided before: restore the chosen take
             take = record["takes"][record["chosen"]]
-            checker.cache.put(take["key"], one(chunk, take["seed"]), engine.sample_rate)
+            checker.cache.put(take["key"], one(chunk, take["seed"]), checker.plan.sample_rate)
             made += 1
             continue
         before = (checker.stats.retakes, checker.stats.asr_s + checker.stats.checks_s)

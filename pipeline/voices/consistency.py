@@ -1,6 +1,6 @@
 """Voice consistency: does every produced file sound like the pinned narrator?
 
-Per file, a speaker embedding of a few windows of its speech (see `embedding.sample_speech`) is
+Per file, a speaker embedding of a few windows of its speech (see `sampled_audio`) is
 compared (cosine) with the pinned voice's reference embedding: the enrolled clip's, for registry
 voices; for voices without a clip (the built-in Piper voice, Voxtral presets) the book's own
 centroid, leaving the file itself out. Files below the threshold are flagged.
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -20,20 +22,70 @@ THRESHOLD = float(os.environ.get("AUDIOBOOK_VOICE_THRESHOLD", "0.80"))
 WINDOWS, WINDOW_S = 4, 3.0  # ~12 s of speech per file, whatever its length
 
 
-def decode_16k(path: Path) -> np.ndarray:
+def decode_16k(path: Path, start_s: float = 0.0, length_s: float | None = None) -> np.ndarray:
     from pipeline.mastering.encode import ffmpeg_exe
 
-    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-vn", "-ac", "1",
+    span = ["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}"] if length_s is not None else []
+    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *span, "-i", str(path), "-vn", "-ac", "1",
                            "-ar", "16000", "-f", "f32le", "pipe:1"], capture_output=True)
     if done.returncode != 0:
         raise PipelineError(f"cannot decode {Path(path).name} for the voice check")
     return np.frombuffer(done.stdout, dtype="<f4").astype(np.float32)
 
 
+def sampled_audio(path: Path) -> np.ndarray:
+    """WINDOWS spans of 2 x WINDOW_S seconds spread over the file, decoded on their own (a long
+    chapter is never decoded whole); `sample_speech` then takes the speech-densest part of each."""
+    import mutagen
+
+    try:
+        duration = mutagen.File(path).info.length
+    except Exception:  # not a format mutagen reads, or unreadable: decode it whole
+        duration = 0.0
+    span = 2 * WINDOW_S
+    if duration <= WINDOWS * span:
+        return decode_16k(path)
+    starts = np.linspace(0.0, duration - span, WINDOWS)
+    pieces = [decode_16k(path, start, span)[: int(span * 16000)] for start in starts]
+    return np.concatenate([np.pad(p, (0, int(span * 16000) - len(p))) for p in pieces])
+
+
+_EMBEDDINGS: dict[tuple, np.ndarray] = {}
+_EMBEDDING_LOCK = threading.Lock()
+
+
 def file_embedding(path: Path) -> np.ndarray:
+    """The file's speaker embedding, remembered per (path, size, mtime) for this process."""
     from pipeline.voices import embedding
 
-    return embedding.embed(embedding.sample_speech(decode_16k(path), WINDOWS, WINDOW_S))
+    stat = Path(path).stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    with _EMBEDDING_LOCK:  # a warm-up thread and the check proper never embed a file twice
+        if key not in _EMBEDDINGS:
+            _EMBEDDINGS[key] = embedding.embed(embedding.sample_speech(sampled_audio(Path(path)), WINDOWS, WINDOW_S))
+        return _EMBEDDINGS[key]
+
+
+def warm_up(files: Iterable[Path]) -> None:
+    """Embed files ahead of `voice_consistency` (on a spare core while other work finishes).
+    Silent: any problem is reported by the real check."""
+    if _turned_off() or _available() is not None:
+        return
+    try:
+        for f in files:
+            file_embedding(Path(f))
+    except Exception:  # noqa: BLE001 - the check proper reports it
+        pass
+
+
+def _turned_off() -> bool:
+    return os.environ.get("AUDIOBOOK_VOICE_CHECK", "1").strip().lower() in ("0", "false", "no", "off")
+
+
+def _available() -> str | None:
+    from pipeline.voices import embedding
+
+    return embedding.available()
 
 
 def check_files(files: list[Path], reference: np.ndarray | None = None, threshold: float = THRESHOLD,
@@ -59,11 +111,11 @@ def check_files(files: list[Path], reference: np.ndarray | None = None, threshol
 def voice_consistency(plan, files: list[Path], names: list[str] | None = None) -> dict:
     """The report's `voice_consistency` section for a produced book (see module doc). Never fails
     the production: problems become {"skipped": reason}. AUDIOBOOK_VOICE_CHECK=0 turns it off."""
-    from pipeline.voices import embedding, registry
+    from pipeline.voices import registry
 
-    if os.environ.get("AUDIOBOOK_VOICE_CHECK", "1").strip().lower() in ("0", "false", "no", "off"):
+    if _turned_off():
         return {"skipped": "turned off by AUDIOBOOK_VOICE_CHECK=0"}
-    reason = embedding.available()
+    reason = _available()
     if reason:
         return {"skipped": reason}
     reference = registry.reference_embedding(plan.voice_name, plan.voice_hash)

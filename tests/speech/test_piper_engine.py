@@ -46,3 +46,46 @@ def test_unknown_voice_and_engine_are_clear_errors(piper_engine):
         piper_engine.voice("somebody-else")
     with pytest.raises(PipelineError, match="unknown engine 'nope'"):
         get_engine("nope")
+
+
+TEXTS = ["First sentence here. A second one follows it! And a third, to keep the workers busy?",
+         "Short.",
+         "The cat sat by the lamp; the keeper read aloud. Outside, the sea went on and on."]
+
+
+def test_batch_audio_does_not_depend_on_workers_or_batching(piper_engine):
+    """Sentences of a batch run concurrently on several workers; each text's audio must be what
+    a single worker makes of it alone (resume and retakes rely on it)."""
+    assert piper_engine.workers >= 2 or pytest.skip("one core: nothing runs concurrently")
+    voice, settings = piper_engine.default_voice(), SynthesisSettings()
+    together = piper_engine.synthesize(TEXTS, voice, settings, [3, 4, 5])
+    single = get_engine("piper", threads=1)
+    try:
+        alone = [single.synthesize([text], voice, settings, [seed])[0] for text, seed in zip(TEXTS, [3, 4, 5])]
+    finally:
+        single.close()
+    for a, b in zip(together, alone):
+        assert np.array_equal(a, b)
+
+
+def test_prepared_model_is_cached_and_rebuilt_when_damaged(tmp_path, monkeypatch, piper_engine):
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    voice, settings = piper_engine.default_voice(), SynthesisSettings()
+    [reference] = piper_engine.synthesize([TEXT], voice, settings, [9])
+
+    def fresh_clip():
+        engine = get_engine("piper", threads=1)
+        try:
+            return engine.synthesize([TEXT], voice, settings, [9])[0]
+        finally:
+            engine.close()
+
+    assert np.array_equal(fresh_clip(), reference)  # prepares and stores the model
+    [stored] = list((tmp_path / "cache").glob("piper-*.onnx"))
+    assert np.array_equal(fresh_clip(), reference)  # loads the stored model
+    stored.write_bytes(b"not a model")
+    assert np.array_equal(fresh_clip(), reference)  # damaged: prepared again
+    assert stored.stat().st_size > 1_000_000
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "file-in-the-way" / "cache"))
+    (tmp_path / "file-in-the-way").write_text("x")
+    assert np.array_equal(fresh_clip(), reference)  # no writable cache: runs from memory

@@ -8,6 +8,7 @@ a seeded bank, which makes the audio a pure function of (text, seed).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,47 @@ BANK_FRAMES = 16384
 # Offsets into the bank come from the seed; the bank is this much longer than one window.
 BANK_SPAN = 4096
 MAX_CHANNELS = 256
+SEEDING_FORMAT = 1  # bump whenever `seeded_model_bytes` changes the graph: names the cached model
+
+
+def prepared_model(model_path: Path, revision: str, options):
+    """An onnxruntime session of the seeded model. The seeded, graph-optimised model is kept in
+    the user's cache, so later runs load it in ~0.25 s instead of ~2 s of rewriting and optimising;
+    without a writable cache the model is prepared in memory each time."""
+    import onnxruntime as ort
+
+    def session(model):
+        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+    folder = cache_dir()
+    path = folder / f"piper-{revision}-seeded{SEEDING_FORMAT}-ort{ort.__version__}.onnx"
+    if path.is_file():
+        try:
+            return session(str(path))
+        except Exception:  # a damaged cached copy: prepare it again
+            path.unlink(missing_ok=True)
+    model_bytes, _ = seeded_model_bytes(model_path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        saving = ort.SessionOptions()
+        # Extended, not all: the saved graph stays portable; CPU-specific layouts are applied on load.
+        saving.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        saving.optimized_model_filepath = str(tmp)
+        saving.log_severity_level = 3
+        ort.InferenceSession(model_bytes, sess_options=saving, providers=["CPUExecutionProvider"])
+        os.replace(tmp, path)
+        return session(str(path))
+    except Exception:  # unwritable or full cache folder: run from memory
+        tmp.unlink(missing_ok=True)
+        return session(model_bytes)
+
+
+def cache_dir() -> Path:
+    """Where derived models are kept: $AUDIOBOOK_CACHE_DIR, else $XDG_CACHE_HOME/audiobook."""
+    if os.environ.get("AUDIOBOOK_CACHE_DIR"):
+        return Path(os.environ["AUDIOBOOK_CACHE_DIR"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "audiobook"
 
 
 def seeded_model_bytes(model_path: Path) -> tuple[bytes, list[tuple[str, int]]]:
