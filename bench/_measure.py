@@ -24,9 +24,19 @@ class Run:
     output: str
 
 
+def _own_memory(child: psutil.Process) -> int:
+    """A child's own memory (USS): between fork and exec a child shares its parent's pages, and
+    its RSS would count the parent's whole heap a second time."""
+    try:
+        return child.memory_full_info().uss
+    except psutil.Error:
+        return 0
+
+
 class TreePeakRss:
-    """Samples the resident memory of a process and all its descendants (ffmpeg included) on a
-    thread, every `interval` seconds, keeping the peak in MB. Use as a context manager."""
+    """Samples the resident memory of a process (RSS) and all its descendants (ffmpeg included,
+    their own pages) on a thread, every `interval` seconds, keeping the peak in MB. Use as a
+    context manager."""
 
     def __init__(self, pid: int, interval: float = 0.1):
         self.pid, self.interval, self.peak_mb = pid, interval, 0.0
@@ -40,8 +50,8 @@ class TreePeakRss:
             return
         while not self._stop.is_set():
             try:
-                tree = [root, *root.children(recursive=True)]
-                self.peak_mb = max(self.peak_mb, sum(p.memory_info().rss for p in tree if p.is_running()) / 2**20)
+                total = root.memory_info().rss + sum(_own_memory(c) for c in root.children(recursive=True))
+                self.peak_mb = max(self.peak_mb, total / 2**20)
             except psutil.Error:
                 pass
             time.sleep(self.interval)

@@ -118,6 +118,8 @@ def bench_produce(args, state: dict) -> dict:
     return {"engine_bare_speed": metric(r["bare_speed"], "audio s/wall s", "higher", what),
             "e2e_speed": metric(r["e2e_speed"], "audio s/wall s", "higher", what),
             "e2e_vs_bare": metric(r["e2e_vs_bare"], "ratio", "higher", "end to end / bare engine"),
+            "stock_piper_speed": metric(r["stock_piper_speed"], "audio s/wall s", "higher", "PiperVoice as shipped"),
+            "e2e_vs_stock_piper": metric(r["e2e_vs_stock_piper"], "ratio", "higher", "end to end / stock Piper"),
             "chapter_peak_rss_mb": metric(r["e2e_peak_rss_mb"], "MB", "lower", what)}
 
 

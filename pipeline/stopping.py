@@ -31,6 +31,10 @@ def install() -> None:
         signal.signal(signal.SIGTERM, _handler)
 
 
+def stop_requested() -> bool:
+    return _requested.is_set()
+
+
 def checkpoint() -> None:
     if _requested.is_set():
         raise StopRequested

@@ -71,8 +71,12 @@ def warm_up(files: Iterable[Path]) -> None:
     Silent: any problem is reported by the real check."""
     if _turned_off() or _available() is not None:
         return
+    from pipeline.stopping import stop_requested
+
     try:
         for f in files:
+            if stop_requested():  # the run is stopping: don't hold its exit up
+                return
             file_embedding(Path(f))
     except Exception:  # noqa: BLE001 - the check proper reports it
         pass

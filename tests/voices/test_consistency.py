@@ -35,3 +35,22 @@ def test_against_the_book_centroid(speech, tmp_path):
     rows = check_files([first, same, shifted], None, names=["01.mp3", "02.mp3", "03.mp3"])
     assert [r["file"] for r in rows] == ["01.mp3", "02.mp3", "03.mp3"]
     assert rows[2]["flagged"] and rows[2]["similarity"] == min(r["similarity"] for r in rows)
+
+
+def test_long_files_are_sampled_in_spread_windows(tmp_path):
+    """A long file is not decoded whole: WINDOWS spans spread from its start to its end."""
+    import numpy as np
+
+    from pipeline.voices.consistency import WINDOW_S, WINDOWS, sampled_audio
+
+    rate, seg = 16000, 20.0  # four 20 s segments, each at its own level
+    levels = [0.05, 0.1, 0.2, 0.4]
+    t = np.arange(int(seg * rate)) / rate
+    audio = np.concatenate([lv * np.sin(2 * np.pi * 220 * t) for lv in levels]).astype(np.float32)
+    path = tmp_path / "long.wav"
+    sf.write(path, audio, rate)
+    sampled = sampled_audio(path)
+    span = int(2 * WINDOW_S * rate)
+    assert len(sampled) == WINDOWS * span
+    peaks = [float(np.abs(sampled[i * span:(i + 1) * span]).max()) for i in range(WINDOWS)]
+    assert np.allclose(peaks, levels, rtol=0.05)  # one window from each quarter, in order

