@@ -53,7 +53,10 @@ def prepared_model(model_path: Path, revision: str, options):
         os.replace(tmp, path)
         return session(str(path))
     except Exception:  # unwritable or full cache folder: run from memory
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # the folder itself could not be made
+            pass
         return session(model_bytes)
 
 
