@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
+from pipeline.stopping import StopRequested, checkpoint
 
 
 def ffmpeg_exe() -> str:
@@ -97,8 +99,13 @@ class PcmEncoder:
 
     def _fail(self) -> None:
         self._proc.kill()
-        self._proc.wait()
+        code = self._proc.wait()
         self._stderr.seek(0)
         message = _last_line(self._stderr.read().decode(errors="replace"))
         self._stderr.close()
+        # Ctrl-C reached ffmpeg too (it exits "normally, received signal 2"): a stop, not a
+        # failure, even if the main thread has not handled the signal yet.
+        if code in (-signal.SIGINT, -signal.SIGTERM) or "received signal" in message:
+            raise StopRequested
+        checkpoint()
         raise PipelineError(f"ffmpeg failed while encoding {self.name}: {message}")
