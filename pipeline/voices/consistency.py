@@ -38,6 +38,8 @@ def sampled_audio(path: Path) -> np.ndarray:
     chapter is never decoded whole); `sample_speech` then takes the speech-densest part of each."""
     import mutagen
 
+    from pipeline.voices.embedding import RATE
+
     try:
         duration = mutagen.File(path).info.length
     except Exception:  # not a format mutagen reads, or unreadable: decode it whole
@@ -45,9 +47,9 @@ def sampled_audio(path: Path) -> np.ndarray:
     span = 2 * WINDOW_S
     if duration <= WINDOWS * span:
         return decode_16k(path)
-    starts = np.linspace(0.0, duration - span, WINDOWS)
-    pieces = [decode_16k(path, start, span)[: int(span * 16000)] for start in starts]
-    return np.concatenate([np.pad(p, (0, int(span * 16000) - len(p))) for p in pieces])
+    frames = int(span * RATE)
+    pieces = [decode_16k(path, start, span)[:frames] for start in np.linspace(0.0, duration - span, WINDOWS)]
+    return np.concatenate([np.pad(p, (0, frames - len(p))) for p in pieces])
 
 
 _EMBEDDINGS: dict[tuple, np.ndarray] = {}

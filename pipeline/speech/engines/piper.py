@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
