@@ -27,7 +27,7 @@ from pipeline.packaging.report import write_reports
 from pipeline.plan import Plan, build_plan
 from pipeline.mastering.spec import OUTPUT_RATE
 from pipeline.packaging.captions import file_cues, write_captions
-from pipeline.qa.report import chunk_summary, qa_report
+from pipeline.qa.report import chunk_summary, prepare_plotting, qa_report
 from pipeline.qa.takes import QALog, resolve_track
 from pipeline.speech.cache import ChunkCache, write_atomic
 from pipeline.speech.engine import Engine, SynthesisSettings, Voice
@@ -311,9 +311,10 @@ def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], 
                     f.cancel()
                 raise
             release_engines()  # before the voice check's model loads
-            # While the last tracks are mastered, the voice check loads its model and embeds the
-            # files already done; `package` finds those embeddings ready.
-            checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice-check")
+            # While the last tracks are mastered, the QA plots' import and the voice check's
+            # embeddings of the files already done run on the core mastering leaves idle.
+            checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up")
+            checks.submit(prepare_plotting)
             checks.submit(warm_up, (Path(rendered.mp3) for f in futures for rendered, _ in f.result()))
             checks.shutdown(wait=False)
             mastered = [pm for f in futures for pm in f.result()]

@@ -70,7 +70,9 @@ def qa_report(plan: Plan, cache_root: Path, parts: list, names: list[str], qa_di
                             "max": _percentile(levels, 100)},
                "plot": None}
         if qa_dir is not None and part.timings:
-            row["plot"] = _plot(part, records, cache, qa_dir / f"{Path(name).stem}.png", name)
+            # Each chunk's chosen take (the plan's own take where QA kept no record).
+            keys = [r["chosen_key"] if r else by_id.get(t.id) for t, r in zip(part.timings, records)]
+            row["plot"] = _plot(part, records, keys, cache, qa_dir / f"{Path(name).stem}.png", name)
         files.append(row)
     return {"enabled": enabled, "intelligibility": intelligibility, "language": language,
             "chunks": sum(f["chunks"] for f in files), "checked": sum(f["checked"] for f in files),
@@ -82,18 +84,22 @@ def qa_report(plan: Plan, cache_root: Path, parts: list, names: list[str], qa_di
             "files": files}
 
 
-def _plot(part, records: list, cache: ChunkCache, path: Path, title: str) -> str:
-    """Loudness (RMS per 0.4 s, after the file's gain) over the file's time; failed chunks in red,
-    retaken chunks in orange."""
+def prepare_plotting() -> None:
+    """Import matplotlib (~0.7 s) ahead of the plots, e.g. on a core left idle by other work."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib import pyplot  # noqa: F401
+
+
+def _plot(part, records: list, keys: list, cache: ChunkCache, path: Path, title: str) -> str:
+    """Loudness (RMS per 0.4 s, after the file's gain) over the file's time; failed chunks in red,
+    retaken chunks in orange."""
+    prepare_plotting()
     from matplotlib import pyplot as plt
 
-
     times, levels = [], []
-    for timing, record in zip(part.timings, records):
-        key = record["chosen_key"] if record else None
+    for timing, key in zip(part.timings, keys):
         if key is None or key not in cache.entries or cache.entries[key].frames == 0:
             continue
         audio = cache.read(key)

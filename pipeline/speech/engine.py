@@ -52,6 +52,7 @@ class Engine(Protocol):
     languages: frozenset[str]  # primary language subtags it speaks ("en", "fr", ...)
     max_chunk_chars: int  # chunk-size limit the chunker must respect
     batch_size: int  # how many texts one `synthesize` call should get for best throughput
+    overlapping_calls: bool  # `synthesize` may be called from a second thread while a call runs
     deterministic: bool  # same input -> same samples
     model_revision: str  # changes when the model changes; part of the cache key
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,18 +79,23 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
     if on_progress:
         on_progress(progress)
     # The engine works on batch k+1 while a second thread stores (and, with QA, judges) batch k:
-    # storing and judging never leave the engine's cores idle. One engine call at a time (a
-    # retake waits for the batch in flight), since not every engine can run two at once.
-    engine_lock = threading.Lock()
+    # storing and judging never leave the engine's cores idle. An engine that takes overlapping
+    # calls also gets batch k+2 before k+1 is done, so its workers never wait for a batch's last
+    # sentence; any other engine gets one call at a time (a retake waits for the batch in flight).
+    engine_lock = contextlib.nullcontext() if engine.overlapping_calls else threading.Lock()
     tally = threading.Lock()
+    busy = _BusyClock()
 
     def timed(texts: list[str], seeds: list[int]) -> list:
         with engine_lock:
-            began = time.perf_counter()
-            clips = engine.synthesize(texts, voice, plan.settings, seeds)
-            wall = time.perf_counter() - began
+            with tally:
+                busy.tick(progress, +1)
+            try:
+                clips = engine.synthesize(texts, voice, plan.settings, seeds)
+            finally:
+                with tally:
+                    busy.tick(progress, -1)
         with tally:
-            progress.wall_s += wall
             progress.audio_s += sum(len(c) for c in clips) / engine.sample_rate
         return clips
 
@@ -108,24 +115,57 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
         release({c.key for c in batch})
 
     step = max(1, engine.batch_size)
+    depth = 2 if engine.overlapping_calls else 1
+    ahead: deque[tuple[list[PlannedChunk], list[PlannedChunk], Future]] = deque()
     behind: tuple[list[PlannedChunk], Future] | None = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as store:
+
+    def hand_over() -> None:
+        """The oldest batch in the engine, once synthesised, to the store thread."""
+        nonlocal behind
+        batch, fresh, synthesized = ahead.popleft()
+        clips = dict(zip([c.key for c in fresh], synthesized.result()))
+        if behind is not None:
+            settle(behind[0], behind[1].result())
+        behind = (batch, store.submit(finish, batch, clips))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="store") as store, \
+            ThreadPoolExecutor(max_workers=depth, thread_name_prefix="synth") as synth:
         try:
             for start in range(0, len(todo), step):
                 checkpoint()
                 batch = todo[start:start + step]
                 fresh = batch if checker is None else [c for c in batch if checker.needs_take0(c)]
-                clips = dict(zip([c.key for c in fresh], timed([c.text for c in fresh], [c.seed for c in fresh])))
-                if behind is not None:
-                    settle(behind[0], behind[1].result())
-                behind = (batch, store.submit(finish, batch, clips))
+                ahead.append((batch, fresh, synth.submit(timed, [c.text for c in fresh], [c.seed for c in fresh])))
+                if len(ahead) == depth:
+                    hand_over()
+            while ahead:
+                hand_over()
             if behind is not None:
                 settle(behind[0], behind[1].result())
                 behind = None
         finally:
-            if behind is not None:  # stopping: let the batch in hand reach the cache
+            # Stopping: no engine call outlives this function, and the batch in hand reaches the cache.
+            for _, _, synthesized in ahead:
+                synthesized.exception()
+            if behind is not None:
                 behind[1].exception()
     return progress
+
+
+class _BusyClock:
+    """Adds to `progress.wall_s` the time during which at least one engine call runs (overlapping
+    calls are counted once). Called under the caller's lock."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.last = 0.0
+
+    def tick(self, progress: SynthesisProgress, change: int) -> None:
+        now = time.perf_counter()
+        if self.calls:
+            progress.wall_s += now - self.last
+        self.last = now
+        self.calls += change
 
 
 def _finish_checked(batch: list[PlannedChunk], clips: dict, checker, synthesize, progress: SynthesisProgress) -> int:

@@ -1,35 +1,66 @@
 """Speaker embeddings with Resemblyzer's GE2E encoder (256-d, unit length).
 
 The encoder's weights (`pretrained.pt`, 17 MB) ship inside the `resemblyzer` wheel: nothing is
-downloaded. It runs on the CPU; loading costs a few seconds once per process (torch + librosa
-imports), embedding ~1.5 s per 8 s of audio on two busy cores, so long audio is sampled (see
-`sample_speech`).
+downloaded. Importing resemblyzer costs ~3.5 s of CPU (torch and librosa), more than embedding a
+whole book's files, so its network is exported once per machine to ONNX (with the mel filterbank
+folded in, see `pipeline.model_cache`) and run by onnxruntime; the spectrogram is a plain numpy STFT
+matching librosa's. The result equals resemblyzer's `embed_utterance` to float rounding (tested).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import threading
+from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import PipelineError
 
 RATE = 16000
+N_FFT, HOP, PARTIAL_FRAMES = 400, 160, 160  # resemblyzer's hparams: 25 ms windows, 10 ms hops, 1.6 s
 _ENCODER = None
 _LOCK = threading.Lock()
 
 
 def available() -> str | None:
     """None when the encoder can be used, else the reason it cannot."""
+    for module in ("resemblyzer", "torch", "librosa"):
+        if importlib.util.find_spec(module) is None:
+            return f"resemblyzer is not usable ({module} is not installed)"
+    return None
+
+
+def _weights() -> Path:
+    return Path(importlib.util.find_spec("resemblyzer").origin).parent / "pretrained.pt"
+
+
+def _export(path: Path) -> None:
+    """Resemblyzer's network, fed power spectrogram frames, as an ONNX file (torch's exporter)."""
     import warnings
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
-            import resemblyzer  # noqa: F401
-    except Exception as exc:  # ImportError, or a broken dependency (pkg_resources for webrtcvad)
-        return f"resemblyzer is not usable ({type(exc).__name__}: {exc})"
-    return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # webrtcvad's pkg_resources notice; exporter notices
+        import librosa
+        import torch
+        from resemblyzer import VoiceEncoder
+
+        encoder = VoiceEncoder("cpu", verbose=False, weights_fpath=_weights())
+        filterbank = librosa.filters.mel(sr=RATE, n_fft=N_FFT, n_mels=40).astype(np.float32)
+
+        class OnPower(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.register_buffer("mel", torch.from_numpy(filterbank.T.copy()))
+
+            def forward(self, power):  # [partials, frames, N_FFT // 2 + 1] -> [partials, 256]
+                return self.encoder(power @ self.mel)
+
+        torch.onnx.export(OnPower().eval(), (torch.rand(2, PARTIAL_FRAMES, N_FFT // 2 + 1),), str(path),
+                          dynamo=False, input_names=["power"], output_names=["embeds"],
+                          dynamic_axes={"power": {0: "partials"}, "embeds": {0: "partials"}}, opset_version=17)
 
 
 def _encoder():
@@ -39,13 +70,43 @@ def _encoder():
             reason = available()
             if reason:
                 raise PipelineError(f"cannot compute speaker embeddings: {reason}")
-            import warnings
+            import onnxruntime as ort
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # webrtcvad's pkg_resources deprecation notice
-                from resemblyzer import VoiceEncoder
-            _ENCODER = VoiceEncoder("cpu", verbose=False)
+            from pipeline.model_cache import prepared
+
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 1  # runs beside other work; a few partials per file
+            options.log_severity_level = 3
+            revision = hashlib.sha256(_weights().read_bytes()).hexdigest()[:12]
+            try:
+                _ENCODER = prepared(f"resemblyzer-{revision}-ort{ort.__version__}.onnx", _export,
+                                    lambda path: ort.InferenceSession(path, options,
+                                                                      providers=["CPUExecutionProvider"]))
+            except Exception as exc:  # a broken resemblyzer/torch install (e.g. webrtcvad's pkg_resources)
+                raise PipelineError(f"cannot compute speaker embeddings: resemblyzer is not usable "
+                                    f"({type(exc).__name__}: {exc})") from exc
         return _ENCODER
+
+
+def power_frames(audio: np.ndarray) -> np.ndarray:
+    """|STFT|^2 as librosa computes it for resemblyzer: centred, zero-padded, periodic Hann
+    window; [frames, N_FFT // 2 + 1]."""
+    padded = np.pad(np.asarray(audio, dtype=np.float32), N_FFT // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)
+    return (np.abs(np.fft.rfft(frames * window, axis=1)) ** 2).astype(np.float32)
+
+
+def partial_starts(n_samples: int, rate: float = 1.3, min_coverage: float = 0.75) -> list[int]:
+    """First frames of the 1.6 s partial utterances resemblyzer averages (its
+    `compute_partial_slices` with its defaults)."""
+    n_frames = int(np.ceil((n_samples + 1) / HOP))
+    step = int(np.round((RATE / rate) / HOP))
+    starts = list(range(0, max(1, n_frames - PARTIAL_FRAMES + step + 1), step))
+    coverage = (n_samples - starts[-1] * HOP) / (PARTIAL_FRAMES * HOP)
+    if coverage < min_coverage and len(starts) > 1:
+        starts.pop()
+    return starts
 
 
 def embed(audio_16k: np.ndarray) -> np.ndarray:
@@ -56,7 +117,12 @@ def embed(audio_16k: np.ndarray) -> np.ndarray:
     rms = float(np.sqrt(np.mean(audio**2)))
     if rms > 0:  # Resemblyzer's preprocessing aims at -30 dBFS
         audio = audio * (10 ** (-30 / 20) / rms)
-    vec = _encoder().embed_utterance(audio)
+    starts = partial_starts(audio.size)
+    needed = (starts[-1] + PARTIAL_FRAMES) * HOP
+    audio = np.pad(audio, (0, max(0, needed - audio.size)))
+    power = power_frames(audio)
+    partials = np.stack([power[s:s + PARTIAL_FRAMES] for s in starts])
+    vec = _encoder().run(None, {"power": partials})[0].mean(axis=0)
     return (vec / max(float(np.linalg.norm(vec)), 1e-9)).astype(np.float32)
 
 

@@ -89,3 +89,36 @@ def test_prepared_model_is_cached_and_rebuilt_when_damaged(tmp_path, monkeypatch
     monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "file-in-the-way" / "cache"))
     (tmp_path / "file-in-the-way").write_text("x")
     assert np.array_equal(fresh_clip(), reference)  # no writable cache: runs from memory
+
+
+def test_overlapping_calls_share_the_workers_and_keep_each_calls_audio(piper_engine):
+    """The synthesis loop hands in the next batch before the last one returns: calls from two
+    threads at once must each get exactly the audio they get alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert piper_engine.overlapping_calls
+    voice, settings = piper_engine.default_voice(), SynthesisSettings()
+    calls = [(TEXTS[:2], [1, 2]), (TEXTS[2:] + TEXTS[:1], [3, 4]), ([TEXT], [5])]
+    alone = [piper_engine.synthesize(texts, voice, settings, seeds) for texts, seeds in calls]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = [f.result() for f in [pool.submit(piper_engine.synthesize, t, voice, settings, s) for t, s in calls]]
+    for got, expected in zip(together, alone):
+        assert len(got) == len(expected) and all(np.array_equal(a, b) for a, b in zip(got, expected))
+
+
+def test_an_error_in_one_call_reaches_its_caller_and_spares_the_others():
+    from pipeline.speech.engines.piper import _Workers
+
+    workers = _Workers(2, limit=10)
+    try:
+        def fail_on_three(i):
+            if i == 3:
+                raise ValueError("boom")
+            return np.full(1, i, dtype=np.float32)
+
+        with pytest.raises(ValueError, match="boom"):
+            workers.run_all([1] * 6, fail_on_three)
+        done = workers.run_all([4, 20, 1], lambda i: np.full(1, i, dtype=np.float32))  # 20: over the budget, alone
+        assert {i: int(a[0]) for i, a in done.items()} == {0: 0, 1: 1, 2: 2}
+    finally:
+        workers.close()

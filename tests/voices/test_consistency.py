@@ -54,3 +54,29 @@ def test_long_files_are_sampled_in_spread_windows(tmp_path):
     assert len(sampled) == WINDOWS * span
     peaks = [float(np.abs(sampled[i * span:(i + 1) * span]).max()) for i in range(WINDOWS)]
     assert np.allclose(peaks, levels, rtol=0.05)  # one window from each quarter, in order
+
+
+def test_onnx_encoder_matches_resemblyzer(speech, tmp_path, monkeypatch):
+    """The exported encoder and the numpy spectrogram give resemblyzer's own embedding, for audio
+    of one partial, a few partials, and a length that needs padding; the export is kept and reused."""
+    import warnings
+
+    import numpy as np
+
+    monkeypatch.setenv("AUDIOBOOK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedding, "_ENCODER", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from resemblyzer import VoiceEncoder
+    reference = VoiceEncoder("cpu", verbose=False)
+    rate, a, _ = speech
+    audio = resample(a, rate, 16000)
+    for n in (9000, 16000 * 2 + 37, len(audio)):
+        clip = audio[:n] * (10 ** (-30 / 20) / np.sqrt(np.mean(audio[:n] ** 2)))
+        expected = reference.embed_utterance(clip.astype(np.float32))
+        assert np.abs(embedding.embed(audio[:n]) - expected).max() < 1e-5
+    [stored] = list((tmp_path / "cache").glob("resemblyzer-*.onnx"))
+    monkeypatch.setattr(embedding, "_ENCODER", None)
+    before = stored.stat().st_mtime_ns
+    embedding.embed(audio)
+    assert stored.stat().st_mtime_ns == before

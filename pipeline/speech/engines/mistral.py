@@ -46,6 +46,7 @@ class MistralEngine:
     sample_rate = 24000
     languages = LANGUAGES
     max_chunk_chars = 400
+    overlapping_calls = False  # one call already keeps `concurrency` requests in flight
     deterministic = False
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None, model: str | None = None,

@@ -10,6 +10,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,50 +36,96 @@ def _model_files() -> tuple[Path, Path]:
 MAX_IDS_IN_FLIGHT = 400
 
 
-def _run_packed(sizes: list[int], limit: int, workers: int, run: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
-    """run(i) for every item on `workers` threads, the sizes in flight kept within `limit`: each
-    free worker takes the longest item that fits (an item over the limit runs alone), so short
-    sentences fill in beside a long one instead of a worker waiting."""
-    pending = sorted(range(len(sizes)), key=lambda i: -sizes[i])
-    done: dict[int, np.ndarray] = {}
-    used = 0
-    changed = threading.Condition()
+class _Workers:
+    """`count` threads shared by every `synthesize` call, each running one sentence at a time.
 
-    def worker() -> None:
-        nonlocal used
+    Calls may overlap (the synthesis loop hands in batch k+1 while batch k finishes), so workers
+    never wait for the slowest sentence of a batch. A free worker takes, from the oldest call first,
+    the longest sentence that fits the ids budget (one over the budget runs alone), so short
+    sentences fill in beside a long one. Threads start on first use and end with `close`.
+    """
+
+    def __init__(self, count: int, limit: int):
+        self._count, self._limit = count, limit
+        self._pending: list[tuple[int, int, int, _Job]] = []  # (call, -size, item, job), sorted
+        self._used = 0
+        self._calls = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    def run_all(self, sizes: list[int], run: Callable[[int], np.ndarray]) -> dict[int, np.ndarray]:
+        """run(i) for every item i; the results by item. The first error is re-raised once none
+        of this call's items is still running."""
+        job = _Job(run, len(sizes))
+        with self._changed:
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._work, name=f"piper-{n}", daemon=True)
+                                 for n in range(self._count)]
+                for t in self._threads:
+                    t.start()
+            self._calls += 1
+            self._pending += [(self._calls, -size, i, job) for i, size in enumerate(sizes)]
+            self._pending.sort(key=lambda p: p[:3])
+            self._changed.notify_all()
+            while job.left and not (job.errors and job.running == 0):
+                self._changed.wait()
+        if job.errors:
+            raise job.errors[0]
+        return job.done
+
+    def _work(self) -> None:
         while True:
-            with changed:
+            with self._changed:
                 while True:
-                    if not pending:
+                    if self._closed:
                         return
-                    pick = next((i for i in pending if used + sizes[i] <= limit), None)
-                    if pick is None and used == 0:
-                        pick = pending[0]
+                    pick = next((p for p in self._pending if self._used - p[1] <= self._limit), None)
+                    if pick is None and self._used == 0 and self._pending:
+                        pick = self._pending[0]
                     if pick is not None:
                         break
-                    changed.wait()
-                pending.remove(pick)
-                used += sizes[pick]
+                    self._changed.wait()
+                self._pending.remove(pick)
+                _, negative_size, item, job = pick
+                self._used -= negative_size
+                job.running += 1
             try:
-                done[pick] = run(pick)
-            except BaseException as exc:  # handed to the caller; the other workers stop
-                failed.append(exc)
-                with changed:
-                    pending.clear()
-            finally:
-                with changed:
-                    used -= sizes[pick]
-                    changed.notify_all()
+                result, error = job.run(item), None
+            except BaseException as exc:  # handed to the caller
+                result, error = None, exc
+            with self._changed:
+                self._used += negative_size
+                job.running -= 1
+                job.left -= 1
+                if error is not None:
+                    job.errors.append(error)
+                    # The call fails: its other sentences need not run.
+                    dropped = [p for p in self._pending if p[3] is job]
+                    self._pending = [p for p in self._pending if p[3] is not job]
+                    job.left -= len(dropped)
+                else:
+                    job.done[item] = result
+                self._changed.notify_all()
 
-    failed: list[BaseException] = []
-    threads = [threading.Thread(target=worker, name=f"piper-{n}", daemon=True) for n in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if failed:
-        raise failed[0]
-    return done
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            for _, _, _, job in self._pending:  # callers still waiting get an error, not a hang
+                job.left -= 1
+                if not job.errors:
+                    job.errors.append(PipelineError("the piper engine was closed during synthesis"))
+            self._pending.clear()
+            self._changed.notify_all()
+
+
+@dataclass
+class _Job:
+    run: Callable[[int], np.ndarray]
+    left: int  # items not yet finished or dropped
+    running: int = 0
+    done: dict[int, np.ndarray] = field(default_factory=dict)
+    errors: list[BaseException] = field(default_factory=list)
 
 
 class PiperEngine:
@@ -89,9 +136,11 @@ class PiperEngine:
     # clause boundaries: with two runs side by side the process plateaus near 660 MB (measured over
     # four chapters; 250 characters kept growing past 950 MB).
     max_chunk_chars = 160
-    # Sentences of a batch run concurrently, one per worker: enough of them to keep every worker
-    # busy to the end of the batch, few enough that a stop request is honoured within seconds.
+    # Small batches: a stop request is honoured within a second or two, and progress moves often.
     batch_size = 8
+    # `synthesize` may be called again before an earlier call returns: the calls share the
+    # workers, which then never idle at the end of a batch.
+    overlapping_calls = True
     deterministic = True  # given the seed
 
     def __init__(self, threads: int | None = None):
@@ -121,6 +170,7 @@ class PiperEngine:
         self._noise = NoiseBank(noise_inputs)
         self.sample_rate = config.sample_rate
         self._scales = np.array([config.noise_scale, config.length_scale, config.noise_w_scale], dtype=np.float32)
+        self._workers = _Workers(self.workers, MAX_IDS_IN_FLIGHT)
         self._voice_hash = hashlib.sha256(f"piper:{self.model_revision}".encode()).hexdigest()[:16]
 
     def default_voice(self) -> Voice:
@@ -136,18 +186,19 @@ class PiperEngine:
                    seeds: list[int]) -> list[np.ndarray]:
         scales = self._scales.copy()
         scales[1] /= settings.speed  # length_scale: larger is slower
-        # Every sentence of every text is one run (see `_run_packed`).
+        # Every sentence of every text is one run on the shared workers (see `_Workers`).
         # Sentence n of a text is seeded seed + n, so the audio never depends on the scheduling.
         runs = [(t, n, ids) for t, (text, seed) in enumerate(zip(texts, seeds))
                 for n, ids in self._sentence_ids(text)]
+        session = self._voice.session
 
         def run(r: int) -> np.ndarray:
             t, n, ids = runs[r]
             feeds = {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64), "scales": scales,
                      **self._noise.feeds(seeds[t] + n)}
-            return np.clip(self._voice.session.run(None, feeds)[0].reshape(-1), -1.0, 1.0).astype(np.float32)
+            return np.clip(session.run(None, feeds)[0].reshape(-1), -1.0, 1.0).astype(np.float32)
 
-        audio = _run_packed([ids.shape[1] for _, _, ids in runs], MAX_IDS_IN_FLIGHT, self.workers, run)
+        audio = self._workers.run_all([ids.shape[1] for _, _, ids in runs], run)
         gap = np.zeros(int(_SHORT_PAUSE * self.sample_rate), dtype=np.float32)
         clips: list[list[np.ndarray]] = [[] for _ in texts]
         for r, (t, _, _) in enumerate(runs):
@@ -160,4 +211,5 @@ class PiperEngine:
                 for n, p in enumerate(self._voice.phonemize(text)) if p]
 
     def close(self) -> None:
+        self._workers.close()
         self._voice = None  # type: ignore[assignment]

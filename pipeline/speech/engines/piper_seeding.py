@@ -8,12 +8,13 @@ a seeded bank, which makes the audio a pure function of (text, seed).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper
+
+from pipeline.model_cache import prepared
 
 # Frames of noise available to one sentence. A VITS frame is `hop_length` (256) samples, so
 # 16384 frames is ~190 s of audio at 22.05 kHz: far more than any chunk produces.
@@ -26,45 +27,23 @@ SEEDING_FORMAT = 1  # bump whenever `seeded_model_bytes` changes the graph: name
 
 def prepared_model(model_path: Path, revision: str, options):
     """An onnxruntime session of the seeded model. The seeded, graph-optimised model is kept in
-    the user's cache, so later runs load it in ~0.25 s instead of ~2 s of rewriting and optimising;
-    without a writable cache the model is prepared in memory each time."""
+    the user's cache (see `pipeline.model_cache`), so later runs load it in ~0.25 s instead of
+    ~2 s of rewriting and optimising."""
     import onnxruntime as ort
 
-    def session(model):
-        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-
-    folder = cache_dir()
-    path = folder / f"piper-{revision}-seeded{SEEDING_FORMAT}-ort{ort.__version__}.onnx"
-    if path.is_file():
-        try:
-            return session(str(path))
-        except Exception:  # a damaged cached copy: prepare it again
-            path.unlink(missing_ok=True)
-    model_bytes, _ = seeded_model_bytes(model_path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
+    def save(path: Path) -> None:
         saving = ort.SessionOptions()
         # Extended, not all: the saved graph stays portable; CPU-specific layouts are applied on load.
         saving.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        saving.optimized_model_filepath = str(tmp)
+        saving.optimized_model_filepath = str(path)
         saving.log_severity_level = 3
-        ort.InferenceSession(model_bytes, sess_options=saving, providers=["CPUExecutionProvider"])
-        os.replace(tmp, path)
-        return session(str(path))
-    except Exception:  # unwritable or full cache folder: run from memory
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:  # the folder itself could not be made
-            pass
-        return session(model_bytes)
+        ort.InferenceSession(seeded_model_bytes(model_path)[0], sess_options=saving,
+                             providers=["CPUExecutionProvider"])
 
+    def load(path: str):
+        return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
 
-def cache_dir() -> Path:
-    """Where derived models are kept: $AUDIOBOOK_CACHE_DIR, else $XDG_CACHE_HOME/audiobook."""
-    if os.environ.get("AUDIOBOOK_CACHE_DIR"):
-        return Path(os.environ["AUDIOBOOK_CACHE_DIR"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "audiobook"
+    return prepared(f"piper-{revision}-seeded{SEEDING_FORMAT}-ort{ort.__version__}.onnx", save, load)
 
 
 def seeded_model_bytes(model_path: Path) -> tuple[bytes, list[tuple[str, int]]]:

@@ -33,6 +33,7 @@ class VllmOmniEngine:
     sample_rate = 24000
     languages = LANGUAGES
     max_chunk_chars = 400
+    overlapping_calls = False  # one call already keeps `concurrency` requests in flight
     deterministic = False
 
     def __init__(self, base_url: str | None = None, model: str | None = None, concurrency: int | None = None,

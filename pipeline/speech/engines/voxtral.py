@@ -33,6 +33,7 @@ class VoxtralEngine:
     sample_rate = 24000
     languages = LANGUAGES
     max_chunk_chars = 400  # ~25 s of speech, well inside the trained length
+    overlapping_calls = False  # one model on one device: batches run one at a time
     deterministic = False  # stochastic, but a (chunk, seed) pair is reproducible
 
     def __init__(self, model_dir: str | None = None, device: str | None = None, dtype: Any = None,
