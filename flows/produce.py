@@ -25,6 +25,7 @@ from flows.slots import synthesis_slot
 from pipeline.errors import PipelineError
 from pipeline.mastering.measure import Measurement
 from pipeline.mastering.render import load_rendered
+from pipeline.memory import tune_allocator
 from pipeline.plan import Plan, slugify
 from pipeline.produce import FORMATS, ProduceOptions, master_track, package, prepare, synthesize
 from pipeline.speech.cache import ChunkCache
@@ -164,6 +165,7 @@ def produce_audiobook(
     """
     logger = get_run_logger()
     began = time.perf_counter()
+    tune_allocator()
     options = ProduceOptions(manuscript=Path(manuscript), output_root=Path(output_root or default_output_root()),
                              engine=engine, voice=voice, formats=formats, seed=seed, speed=speed, repin=repin,
                              qa=qa, engine_options=engine_options or {})

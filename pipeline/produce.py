@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.errors import PipelineError
 from pipeline.faults import fault_point
-from pipeline.memory import release_freed_memory
+from pipeline.memory import release_freed_memory, tune_allocator
 from pipeline.mastering.layout import layout_track
 from pipeline.mastering.measure import Measurement, as_row, judge, measure_file
 from pipeline.mastering.render import RenderedPart, render_part
@@ -181,6 +181,7 @@ def master_track(paths: BookPaths, plan: Plan, index: int, cache: ChunkCache | N
     for part in layout_track(track, cache.entries, settings):
         rendered = render_part(part, cache, settings, paths.render)
         done.append((rendered, measure_file(Path(rendered.mp3))))
+    release_freed_memory()  # a chapter's buffers, before the next chapter's
     return done
 
 
@@ -293,7 +294,9 @@ def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], 
     """Run every stage. Tracks are mastered on a second thread as soon as their chunks are cached,
     so the encoder and the meters run while the engine keeps synthesising."""
     began = time.perf_counter()
+    tune_allocator()
     paths, lock = prepare_locked(options)
+    release_freed_memory()  # the parsed manuscript
     with lock:
         plan = Plan.load(paths.plan)
         cache = ChunkCache(paths.cache)
