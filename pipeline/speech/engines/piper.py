@@ -31,9 +31,10 @@ def _model_files() -> tuple[Path, Path]:
 
 # Phoneme ids allowed in flight across the workers. A run's activations grow with its sentence
 # (VITS's decoder convolutions at 22 kHz: ~0.9 MB per id), and ORT's arena keeps the high-water
-# mark of whatever ran side by side, so two long sentences at once would raise it for good. With
-# 160-character chunks a piece has at most ~350 ids, the median ~90: most pairs still run together.
-MAX_IDS_IN_FLIGHT = 400
+# mark of whatever ran side by side. With 160-character chunks a piece has at most ~350 ids (the
+# median ~90), so on two cores any two pieces run together (a lower budget made long pieces run
+# alone: 9% slower for 117 MB less); on more cores the budget keeps the arena from scaling with them.
+MAX_IDS_IN_FLIGHT = 700
 
 
 class _Workers:
@@ -133,8 +134,8 @@ class PiperEngine:
     languages = frozenset({"en"})
     # VITS decodes a whole sentence at once, so a run's memory grows with its audio length (a
     # chapter as one line: 5.6 GB). Up to 160 characters (~10 s of speech), long sentences split at
-    # clause boundaries: with two runs side by side the process plateaus near 660 MB (measured over
-    # four chapters; 250 characters kept growing past 950 MB).
+    # clause boundaries: two runs side by side, the engine stays near 550 MB over three chapters
+    # (250 characters were no faster, measured, and took more memory).
     max_chunk_chars = 160
     # Small batches: a stop request is honoured within a second or two, and progress moves often.
     batch_size = 8
@@ -159,8 +160,11 @@ class PiperEngine:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # no console noise from ORT
-        # ORT's arena keeps the largest calls' activations reserved; max_chunk_chars and the ids
-        # budget bound that. (Arena off, or shrunk after every run: 10-15% slower, measured.)
+        # ORT plans one block per input shape ("memory pattern") and its arena keeps every such
+        # block it ever held: with a new sentence length on nearly every run, the engine grew from
+        # 565 to 725 MB over three chapters. Without patterns it stays near 430 MB, at the same
+        # speed (measured). max_chunk_chars and the ids budget bound what one run needs.
+        options.enable_mem_pattern = False
         session = prepared_model(model_path, self.model_revision, options)
         release_freed_memory()  # the onnx protos and copies made while preparing the model
         noise_inputs = [(i.name, int(i.shape[2])) for i in session.get_inputs() if i.name.startswith("noise_")]
