@@ -35,7 +35,7 @@ def prepared(name: str, save: Callable[[Path], None], load: Callable[[str], T]) 
         folder.mkdir(parents=True, exist_ok=True)
         save(tmp)
         os.replace(tmp, path)
-    except OSError:  # unwritable or full cache folder
+    except Exception:  # unwritable or full cache folder (onnxruntime reports a failed write as its own error)
         try:
             tmp.unlink(missing_ok=True)
         except OSError:  # the folder itself could not be made
