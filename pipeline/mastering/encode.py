@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -10,7 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.stopping import StopRequested, checkpoint
+from pipeline.stopping import checkpoint
+
+
+# Every ffmpeg child starts in a process group of its own. A terminal's Ctrl-C goes to the whole
+# foreground group: ffmpeg would die of it at once, and its exit could reach a mastering thread as
+# an "ffmpeg failed" before the main thread has seen the signal. Out of the group, ffmpeg only
+# ever ends when we end it: the cooperative stop (`pipeline.stopping`) kills it at a safe point.
+OWN_GROUP = {"process_group": 0}
 
 
 def ffmpeg_exe() -> str:
@@ -25,7 +31,8 @@ def ffmpeg_exe() -> str:
 def run_ffmpeg(args: list[str], what: str) -> str:
     """Run ffmpeg to completion; returns stderr. Failure is a one-line PipelineError."""
     try:
-        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], capture_output=True, text=True)
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], capture_output=True, text=True,
+                              **OWN_GROUP)
     except OSError as exc:
         raise PipelineError(f"cannot run ffmpeg for {what}: {exc.strerror or exc}") from None
     if done.returncode != 0:
@@ -71,7 +78,7 @@ class PcmEncoder:
                 "-c:a", "aac", "-aac_coder", "fast", "-b:a", aac_bitrate, "-f", "adts", str(aac)]
         try:
             self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._stderr)
+                                          stderr=self._stderr, **OWN_GROUP)
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to encode {mp3.name}: {exc.strerror or exc}") from None
         _widen_pipe(self._proc.stdin)
@@ -99,13 +106,9 @@ class PcmEncoder:
 
     def _fail(self) -> None:
         self._proc.kill()
-        code = self._proc.wait()
+        self._proc.wait()
         self._stderr.seek(0)
         message = _last_line(self._stderr.read().decode(errors="replace"))
         self._stderr.close()
-        # Ctrl-C reached ffmpeg too (it exits "normally, received signal 2"): a stop, not a
-        # failure, even if the main thread has not handled the signal yet.
-        if code in (-signal.SIGINT, -signal.SIGTERM) or "received signal" in message:
-            raise StopRequested
         checkpoint()
         raise PipelineError(f"ffmpeg failed while encoding {self.name}: {message}")

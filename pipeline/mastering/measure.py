@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.mastering.encode import ffmpeg_exe
+from pipeline.mastering.encode import OWN_GROUP, ffmpeg_exe
 from pipeline.mastering.spec import OUTPUT_RATE, AcxSpec
 
 SPEECH_DBFS = -45.0  # louder than any room tone, quieter than any speech: where speech starts/ends
@@ -47,7 +47,7 @@ def measure_file(path: Path) -> Measurement:
             "-f", "f32le", "-ac", "1", "-ar", str(OUTPUT_RATE), "pipe:1"]
     with tempfile.TemporaryFile() as stderr:
         try:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr)
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, **OWN_GROUP)
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to measure {path.name}: {exc.strerror or exc}") from None
         threshold = 10 ** (SPEECH_DBFS / 20)
