@@ -17,13 +17,13 @@ def _session(model: onnx.ModelProto) -> ort.InferenceSession:
     return ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
 
-def _toy_decoder(extra_op: str | None = None) -> onnx.ModelProto:
+def _toy_decoder(extra_op: str | None = None, divisor: np.ndarray | None = None) -> onnx.ModelProto:
     """x -> /dec/ [dilated conv, LeakyRelu, strided transposed conv with output padding, Add,
     Div, Tanh] -> y: every attribute the rewrite touches, at toy size."""
     rng = np.random.default_rng(0)
     weights = [numpy_helper.from_array(rng.standard_normal(shape).astype(np.float32), name)
                for name, shape in [("w1", (6, 4, 5)), ("b1", (6,)), ("w2", (6, 3, 4)), ("b2", (3,))]]
-    weights.append(numpy_helper.from_array(np.array(2.0, dtype=np.float32), "two"))
+    weights.append(numpy_helper.from_array(np.array(2.0, dtype=np.float32) if divisor is None else divisor, "two"))
     nodes = [
         helper.make_node("Relu", ["x"], ["pre"], name="/enc/Relu"),
         helper.make_node("Conv", ["pre", "w1", "b1"], ["c1"], name="/dec/conv", kernel_shape=[5],
@@ -53,10 +53,14 @@ def test_toy_decoder_gives_the_same_output_in_2d():
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
-def test_a_decoder_the_rewrite_does_not_know_is_left_untouched():
-    model = _toy_decoder(extra_op="Softsign")
+@pytest.mark.parametrize("model,why", [
+    (_toy_decoder(extra_op="Softsign"), "Softsign"),
+    # [C, 1] per-channel: it would broadcast over the wrong axes of [B, C, 1, T]
+    (_toy_decoder(divisor=np.full((3, 1), 2.0, dtype=np.float32)), "non-scalar constant"),
+], ids=["unknown-op", "per-channel-constant"])
+def test_a_decoder_the_rewrite_does_not_know_is_left_untouched(model, why):
     before = model.SerializeToString()
-    with pytest.raises(ValueError, match="Softsign"):
+    with pytest.raises(ValueError, match=why):
         decoder_as_2d(model)
     assert model.SerializeToString() == before
 

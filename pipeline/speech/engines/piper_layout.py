@@ -43,6 +43,10 @@ def decoder_as_2d(model: onnx.ModelProto) -> None:
             raise ValueError(f"unexpected {node.op_type} in the decoder")
         if node.op_type in _CONVOLUTIONS and {a.name for a in node.attribute} - _CONV_ATTRIBUTES:
             raise ValueError(f"{node.name}: attributes this rewrite does not know")
+        # A per-channel constant ([C, 1]) would broadcast differently against [B, C, 1, T].
+        if node.op_type in _ELEMENTWISE and any(
+                i in weights and _size(weights[i]) > 1 for i in node.input):
+            raise ValueError(f"{node.name}: a non-scalar constant operand")
     kernels = [n.input[1] for n in convs]
     if len(set(kernels)) != len(kernels) or any(
             k not in weights or len(weights[k].dims) != 3 for k in kernels):
@@ -60,6 +64,13 @@ def decoder_as_2d(model: onnx.ModelProto) -> None:
     # Each reshape goes right after the node that makes its input, which keeps the graph sorted.
     _insert_after(graph, f"{exit_}_2d", helper.make_node("Squeeze", [f"{exit_}_2d", "decoder_2d_axis"], [exit_]))
     _insert_after(graph, entry, helper.make_node("Unsqueeze", [entry, "decoder_2d_axis"], [f"{entry}_2d"]))
+
+
+def _size(tensor: onnx.TensorProto) -> int:
+    size = 1
+    for dim in tensor.dims:
+        size *= dim
+    return size
 
 
 def _insert_after(graph: onnx.GraphProto, tensor: str, new: onnx.NodeProto) -> None:
