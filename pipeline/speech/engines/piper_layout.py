@@ -9,6 +9,8 @@ and a run is 5-10% faster on two AVX2 cores (measured on chapter I of the Wodeho
 
 from __future__ import annotations
 
+import math
+
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
@@ -45,7 +47,7 @@ def decoder_as_2d(model: onnx.ModelProto) -> None:
             raise ValueError(f"{node.name}: attributes this rewrite does not know")
         # A per-channel constant ([C, 1]) would broadcast differently against [B, C, 1, T].
         if node.op_type in _ELEMENTWISE and any(
-                i in weights and _size(weights[i]) > 1 for i in node.input):
+                i in weights and math.prod(weights[i].dims) > 1 for i in node.input):
             raise ValueError(f"{node.name}: a non-scalar constant operand")
     kernels = [n.input[1] for n in convs]
     if len(set(kernels)) != len(kernels) or any(
@@ -66,13 +68,6 @@ def decoder_as_2d(model: onnx.ModelProto) -> None:
     _insert_after(graph, entry, helper.make_node("Unsqueeze", [entry, "decoder_2d_axis"], [f"{entry}_2d"]))
 
 
-def _size(tensor: onnx.TensorProto) -> int:
-    size = 1
-    for dim in tensor.dims:
-        size *= dim
-    return size
-
-
 def _insert_after(graph: onnx.GraphProto, tensor: str, new: onnx.NodeProto) -> None:
     at = next((i + 1 for i, n in enumerate(graph.node) if tensor in n.output), 0)
     graph.node.insert(at, new)
@@ -82,7 +77,9 @@ def _conv_as_2d(node: onnx.NodeProto, weight: onnx.TensorProto) -> None:
     array = numpy_helper.to_array(weight)
     weight.CopyFrom(numpy_helper.from_array(array[:, :, None, :], weight.name))
     for attribute in node.attribute:
-        if attribute.name in ("kernel_shape", "dilations", "strides", "output_padding"):
-            attribute.ints[:] = [1 if attribute.name != "output_padding" else 0, *attribute.ints]
+        if attribute.name in ("kernel_shape", "dilations", "strides"):
+            attribute.ints[:] = [1, *attribute.ints]
+        elif attribute.name == "output_padding":
+            attribute.ints[:] = [0, *attribute.ints]
         elif attribute.name == "pads":  # [begin, end] -> [h_begin, w_begin, h_end, w_end]
             attribute.ints[:] = [0, attribute.ints[0], 0, attribute.ints[1]]
