@@ -12,13 +12,6 @@ from pipeline.errors import PipelineError
 from pipeline.stopping import checkpoint
 
 
-# Every ffmpeg child starts in a process group of its own. A terminal's Ctrl-C goes to the whole
-# foreground group: ffmpeg would die of it at once, and its exit could reach a mastering thread as
-# an "ffmpeg failed" before the main thread has seen the signal. Out of the group, ffmpeg only
-# ever ends when we end it: the cooperative stop (`pipeline.stopping`) kills it at a safe point.
-OWN_GROUP = {"process_group": 0}
-
-
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
@@ -28,11 +21,26 @@ def ffmpeg_exe() -> str:
         raise PipelineError(f"ffmpeg is not available: {exc}") from None
 
 
+# Every ffmpeg child starts through these two, in a process group of its own. A terminal's Ctrl-C
+# goes to the whole foreground group: ffmpeg would die of it at once, and its exit could reach a
+# mastering thread as an "ffmpeg failed" before the main thread has seen the signal. Out of the
+# group, ffmpeg only ever ends when we end it: the cooperative stop (`pipeline.stopping`) kills it
+# at a safe point.
+
+def call_ffmpeg(args: list[str], **options) -> subprocess.CompletedProcess:
+    """`subprocess.run` of ffmpeg with `args` (no banner, no keyboard input)."""
+    return subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], process_group=0, **options)
+
+
+def start_ffmpeg(args: list[str], **options) -> subprocess.Popen:
+    """`subprocess.Popen` of ffmpeg with `args` (no banner, no keyboard input)."""
+    return subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], process_group=0, **options)
+
+
 def run_ffmpeg(args: list[str], what: str) -> str:
     """Run ffmpeg to completion; returns stderr. Failure is a one-line PipelineError."""
     try:
-        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *args], capture_output=True, text=True,
-                              **OWN_GROUP)
+        done = call_ffmpeg(args, capture_output=True, text=True)
     except OSError as exc:
         raise PipelineError(f"cannot run ffmpeg for {what}: {exc.strerror or exc}") from None
     if done.returncode != 0:
@@ -65,7 +73,7 @@ class PcmEncoder:
 
     def __init__(self, rate: int, mp3: Path, aac: Path, mp3_bitrate: str, aac_bitrate: str):
         self._stderr = tempfile.TemporaryFile()
-        args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-f", "f32le", "-ar", str(rate), "-ac", "1",
+        args = ["-y", "-f", "f32le", "-ar", str(rate), "-ac", "1",
                 "-i", "pipe:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
                 "-c:a", "libmp3lame", "-b:a", mp3_bitrate, "-abr", "0",
                 # LAME's -q 5 instead of its default 3: ~1.5x faster, and at 192 kb/s for one
@@ -77,8 +85,7 @@ class PcmEncoder:
                 # 64 kb/s for one channel is not low.
                 "-c:a", "aac", "-aac_coder", "fast", "-b:a", aac_bitrate, "-f", "adts", str(aac)]
         try:
-            self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                          stderr=self._stderr, **OWN_GROUP)
+            self._proc = start_ffmpeg(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._stderr)
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to encode {mp3.name}: {exc.strerror or exc}") from None
         _widen_pipe(self._proc.stdin)

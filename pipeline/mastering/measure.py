@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import PipelineError
-from pipeline.mastering.encode import OWN_GROUP, ffmpeg_exe
+from pipeline.mastering.encode import start_ffmpeg
 from pipeline.mastering.spec import OUTPUT_RATE, AcxSpec
 
 SPEECH_DBFS = -45.0  # louder than any room tone, quieter than any speech: where speech starts/ends
@@ -43,11 +43,11 @@ def measure_file(path: Path) -> Measurement:
     """Decode once; ffmpeg's meters run on the way while numpy finds the speech edges."""
     meters = ("astats=measure_perchannel=none:measure_overall=RMS_level+Peak_level+Noise_floor:length=0.5,"
               "ebur128=peak=true:framelog=quiet")
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-af", meters,
+    args = ["-i", str(path), "-af", meters,
             "-f", "f32le", "-ac", "1", "-ar", str(OUTPUT_RATE), "pipe:1"]
     with tempfile.TemporaryFile() as stderr:
         try:
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, **OWN_GROUP)
+            proc = start_ffmpeg(args, stdout=subprocess.PIPE, stderr=stderr)
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to measure {path.name}: {exc.strerror or exc}") from None
         threshold = 10 ** (SPEECH_DBFS / 20)

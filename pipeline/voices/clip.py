@@ -11,7 +11,6 @@ leading/trailing silence; a speech-to-noise ratio estimate.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -64,15 +63,14 @@ class PreparedClip:
 
 def decode(path: Path) -> tuple[np.ndarray, int]:
     """Decode any audio ffmpeg reads to float32 (frames, channels) at the file's own rate."""
-    from pipeline.mastering.encode import OWN_GROUP, ffmpeg_exe
+    from pipeline.mastering.encode import call_ffmpeg
 
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0",
-                               "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"], capture_output=True,
-                              **OWN_GROUP)
+        done = call_ffmpeg(["-i", str(path), "-map", "0:a:0", "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"],
+                           capture_output=True)
     except OSError as exc:
         raise PipelineError(f"cannot run ffmpeg to decode {path.name}: {exc.strerror or exc}") from None
     log = done.stderr.decode(errors="replace")

@@ -9,7 +9,6 @@ centroid, leaving the file itself out. Files below the threshold are flagged.
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -23,11 +22,11 @@ WINDOWS, WINDOW_S = 4, 3.0  # ~12 s of speech per file, whatever its length
 
 
 def decode_16k(path: Path, start_s: float = 0.0, length_s: float | None = None) -> np.ndarray:
-    from pipeline.mastering.encode import OWN_GROUP, ffmpeg_exe
+    from pipeline.mastering.encode import call_ffmpeg
 
     span = ["-ss", f"{start_s:.3f}", "-t", f"{length_s:.3f}"] if length_s is not None else []
-    done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", *span, "-i", str(path), "-vn", "-ac", "1",
-                           "-ar", "16000", "-f", "f32le", "pipe:1"], capture_output=True, **OWN_GROUP)
+    done = call_ffmpeg([*span, "-i", str(path), "-vn", "-ac", "1", "-ar", "16000", "-f", "f32le", "pipe:1"],
+                       capture_output=True)
     if done.returncode != 0:
         raise PipelineError(f"cannot decode {Path(path).name} for the voice check")
     return np.frombuffer(done.stdout, dtype="<f4").astype(np.float32)
