@@ -46,3 +46,16 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
     """Run the `audiobook` command as a user would, in a subprocess."""
     return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO, env={**os.environ, **(env or {})})
+
+
+def system_tool(name: str) -> str:
+    """Path of a system tool from scripts/system-deps.sh. Skips the test where it is missing,
+    except under CI=true, where a missing tool is a failure (CI installs them)."""
+    import shutil
+
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{name} is not installed (scripts/system-deps.sh installs it)")
+    pytest.skip(f"{name} is not installed (scripts/system-deps.sh installs it)")
