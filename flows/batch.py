@@ -182,11 +182,14 @@ def nightly_batch(
     failures = load_failures(root)
     summary: dict = {"folder": str(source), "output_root": str(root), "produced": [], "skipped": [], "failed": []}
     jobs: list[tuple[Path, str, dict]] = []
+    queued: dict[str, str] = {}  # sha256 -> manuscript: an identical copy is the same book (pipeline.book_owner)
     for path in find_manuscripts(source):
         sha = file_sha256(path)
         done = produced_before.get(sha)
         if done and done["engine"] == engine and (voice is None or done["voice"] == voice):
             summary["skipped"].append({"file": path.name, "reason": f"up to date ({done['root']})"})
+        elif sha in queued:
+            summary["skipped"].append({"file": path.name, "reason": f"same content as {queued[sha]}"})
         elif sha in failures and failures[sha].get("engine") == engine and not retry_failed:
             summary["skipped"].append({"file": path.name,
                                        "reason": f"unchanged since it failed: {failures[sha]['error']}"})
@@ -194,6 +197,7 @@ def nightly_batch(
             params = {"manuscript": str(path), "output_root": str(root), "engine": engine, "voice": voice,
                       "formats": formats}
             jobs.append((path, sha, params))
+            queued[sha] = path.name
     logger.info("%d manuscript(s) to produce, %d skipped", len(jobs), len(summary["skipped"]))
 
     if jobs:

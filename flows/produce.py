@@ -65,7 +65,7 @@ def _paths(output_root: str, slug: str) -> BookPaths:
 @task(name="prepare", **RETRIES, **NO_RESULTS)
 def prepare_task(options: dict) -> dict:
     """Read the manuscript, plan it, write plan.json: `pipeline.produce.prepare`."""
-    paths = prepare(ProduceOptions(**options))
+    paths = prepare(ProduceOptions(**options), on_notice=get_run_logger().warning)
     plan = Plan.load(paths.plan)
     return {"slug": plan.slug, "root": str(paths.root), "title": plan.book.title, "engine": plan.engine,
             "voice": plan.voice_name, "tracks": [len(t.chunks) for t in plan.tracks]}

@@ -120,7 +120,8 @@ def produce(
                 bar.update(task, total=p.total, completed=p.done, audio=f"{p.audio_s / 3600:.2f} h audio",
                            speed=f"{p.speed:.1f}× real time" if p.wall_s else "")
 
-            result = run_produce(options, on_progress=show)
+            result = run_produce(options, on_progress=show,
+                                 on_notice=lambda note: errors.print(f"note: {note}", highlight=False, soft_wrap=True))
         _print_acx(result.report["files"])
         for out in result.outputs[-1:] + result.outputs[:-1] if result.outputs else []:
             console.print(f"wrote {out}", highlight=False)

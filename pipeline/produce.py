@@ -35,6 +35,8 @@ from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
 from pipeline.stopping import checkpoint
 from pipeline.voices.consistency import voice_consistency, warm_up
 from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
+from pipeline.book_owner import ManuscriptIdentity, claim_book_folder
+from pipeline.owned_files import replace_mp3_folder
 from pipeline.workspace import BookLock, BookPaths
 
 FORMATS = ("m4b", "mp3")
@@ -104,15 +106,18 @@ def pick_voice(engine: Engine, name: str | None) -> Voice:
 
 # -- stage 1: manuscript -> plan ---------------------------------------------------------------
 
-def prepare(options: ProduceOptions) -> BookPaths:
+def prepare(options: ProduceOptions, on_notice: Callable[[str], None] | None = None) -> BookPaths:
     """Read the manuscript, plan tracks and chunks, write plan.json. Returns the book's paths."""
-    paths, lock = prepare_locked(options)
+    paths, lock = prepare_locked(options, on_notice)
     lock.__exit__()
     return paths
 
 
-def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
-    """`prepare`, returning with the book's lock held so that no other run interleaves."""
+def prepare_locked(options: ProduceOptions,
+                   on_notice: Callable[[str], None] | None = None) -> tuple[BookPaths, BookLock]:
+    """`prepare`, returning with the book's lock held so that no other run interleaves. The book
+    goes to the folder its manuscript owns (`pipeline.book_owner`); `on_notice` hears when that is
+    not the plain slug because another manuscript holds it."""
     from pipeline.manuscript import read_manuscript
 
     book = read_manuscript(options.manuscript)
@@ -125,9 +130,9 @@ def prepare_locked(options: ProduceOptions) -> tuple[BookPaths, BookLock]:
     voice = pick_voice(engine, options.voice)
     settings = SynthesisSettings(seed=options.seed, speed=options.speed)
     plan = build_plan(book, options.manuscript, engine, voice, settings)
-    paths = BookPaths(options.output_root, plan.slug)
-    paths.create()
-    lock = BookLock(paths).__enter__()
+    paths, lock = claim_book_folder(options.output_root, plan.slug,
+                                    ManuscriptIdentity.of(options.manuscript, plan.source_sha256), on_notice)
+    plan.slug = paths.slug
     try:
         paths.sweep_temporaries()
         _check_pin(paths, plan, options.repin)
@@ -270,7 +275,7 @@ def _write_mp3s(paths: BookPaths, mastered: list[tuple[RenderedPart, Measurement
         tag_mp3(target, {**tags, "track_title": title}, n, len(mastered), cover)
         write_captions(staging / Path(name).stem, file_cues([asdict(t) for t in rendered.timings], language))
         fault_point("mp3")
-    _swap_dir(staging, paths.mp3_dir, paths.work / "mp3.old")
+    replace_mp3_folder(paths, staging)
 
 
 def safe_filename(title: str) -> str:
@@ -278,24 +283,15 @@ def safe_filename(title: str) -> str:
     return " ".join(cleaned.split())[:100].strip(" .") or "Track"
 
 
-def _swap_dir(new: Path, target: Path, old: Path) -> None:
-    """Replace `target` with `new` by renames: at every moment one complete version exists."""
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    fault_point("swap")
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 # -- all stages, overlapped -----------------------------------------------------------------------
 
-def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], None] | None = None) -> ProduceResult:
+def produce(options: ProduceOptions, on_progress: Callable[[SynthesisProgress], None] | None = None,
+            on_notice: Callable[[str], None] | None = None) -> ProduceResult:
     """Run every stage. Tracks are mastered on a second thread as soon as their chunks are cached,
     so the encoder and the meters run while the engine keeps synthesising."""
     began = time.perf_counter()
     tune_allocator()
-    paths, lock = prepare_locked(options)
+    paths, lock = prepare_locked(options, on_notice)
     release_freed_memory()  # the parsed manuscript
     with lock:
         plan = Plan.load(paths.plan)

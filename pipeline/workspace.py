@@ -5,9 +5,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from pathlib import Path
 
 from pipeline.errors import PipelineError
+from pipeline.owned_files import recover_mp3_swap
 
 
 class BookPaths:
@@ -35,16 +37,28 @@ class BookPaths:
         if not os.access(self.root, os.W_OK):
             raise PipelineError(f"output folder {self.root} is not writable")
 
+    def own_outputs(self) -> set[str]:
+        """Names of the files the pipeline writes beside .work/ in the book folder."""
+        return {"manifest.json", "report.json", "report.md", self.m4b.name, f"{self.slug}.vtt", f"{self.slug}.srt"}
+
     def sweep_temporaries(self) -> None:
-        """Delete temporaries a killed run left behind (all are hidden files: `.NAME.PID...`).
+        """Delete temporaries a killed run left behind: anything hidden in .work/ (all of it is
+        ours), and beside the outputs only write_atomic's `.NAME.PID.tmp` of one of our own files,
+        never a user's file. An mp3/ swap cut short is finished or undone.
 
         Called with the book's lock held, so none of them belongs to a live run.
         """
         chunk_dirs = list((self.cache / "chunks").glob("*")) if (self.cache / "chunks").is_dir() else []
-        for folder in (self.root, self.work, self.render, *chunk_dirs):
+        for folder in (self.work, self.render, *chunk_dirs):
             for leftover in folder.glob(".*"):
                 if leftover.is_file():
                     leftover.unlink(missing_ok=True)
+        ours = self.own_outputs()
+        for leftover in self.root.glob(".*.tmp"):
+            match = re.fullmatch(r"\.(.+)\.\d+\.tmp", leftover.name)
+            if match and match.group(1) in ours and leftover.is_file():
+                leftover.unlink()
+        recover_mp3_swap(self)
 
     def read_cover(self) -> tuple[bytes, str] | None:
         try:
@@ -52,6 +66,10 @@ class BookPaths:
             return self.cover_image.read_bytes(), mime
         except (OSError, ValueError, KeyError):
             return None
+
+
+class BookBusy(PipelineError):
+    """Another run holds the book's lock."""
 
 
 class BookLock:
@@ -71,7 +89,7 @@ class BookLock:
         except BlockingIOError:
             os.close(self._fd)
             self._fd = None
-            raise PipelineError(f"{self.paths.slug} is being produced by another run; try again when it ends") from None
+            raise BookBusy(f"{self.paths.slug} is being produced by another run; try again when it ends") from None
         os.ftruncate(self._fd, 0)
         os.write(self._fd, str(os.getpid()).encode())
         return self
