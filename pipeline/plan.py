@@ -89,6 +89,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def speakable(text: str) -> bool:
+    """Has the text a letter or digit to say? Punctuation alone makes no sound (or no audio at all)."""
+    return any(ch.isalnum() for ch in text)
+
+
 def chunk_seed(chunk_id: str, base_seed: int) -> int:
     """A per-chunk seed: reproducible for a (chunk, settings) pair, different between chunks."""
     return (int(chunk_id[:8], 16) + base_seed * 1_000_003) % (2**31)
@@ -114,13 +119,20 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
     kinds = ["credits", *(c.kind.value for c in book.chapters), "credits"]
     tracks = []
     for index, chapter in enumerate(chapters):
-        planned = []
+        planned: list[PlannedChunk] = []
+        carried_break = False
         for chunk in by_chapter.get(index, []):
+            if not speakable(chunk.text):  # "—", "* * *": no engine says anything for it
+                carried_break = carried_break or chunk.scene_break_before
+                if chunk.ends_paragraph and planned and planned[-1].paragraph == chunk.paragraph:
+                    planned[-1].ends_paragraph = True
+                continue
             seed = chunk_seed(chunk.id, settings.seed)
             key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash, settings.key(), seed)
             planned.append(PlannedChunk(id=chunk.id, key=key, seed=seed, text=chunk.text, role=chunk.role.value,
                                         paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
-                                        scene_break_before=chunk.scene_break_before))
+                                        scene_break_before=chunk.scene_break_before or carried_break))
+            carried_break = False
         if planned:
             tracks.append(Track(index=len(tracks), title=titles[index] or f"Track {index}", kind=kinds[index],
                                 chunks=planned))

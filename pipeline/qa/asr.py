@@ -97,18 +97,20 @@ class PocketsphinxRecogniser:
 
         model = pocketsphinx.get_model_path()
         self._pronunciations = _read_dictionary(os.path.join(model, "en-us", "cmudict-en-us.dict"))
-        self._folder = tempfile.mkdtemp(prefix="audiobook-asr-")
-        seed_dict = os.path.join(self._folder, "seed.dict")
-        with open(seed_dict, "w", encoding="utf-8") as out:
-            out.write("the DH AH\n")
-        self._decoder = pocketsphinx.Decoder(pocketsphinx.Config(
-            lm=None, dict=seed_dict, logfn=os.devnull,
-            cmn="batch",  # each utterance normalised on its own: the result does not depend on the ones before
-            fwdflat=False, bestpath=False,  # one decoding pass: 1.5x faster, about as accurate on clean speech
-            # Score every second 10 ms frame: 40% less CPU (QA cost as much as synthesis). On the
-            # 61 longer chunks of the Wodehouse chapter I: no clean chunk flagged either way, a cut
-            # middle third caught 52 vs 51 times, another chunk appended 59 vs 59.
-            ds=2))
+        # The decoder reads its files when they are handed over: each lives in a temporary folder
+        # only that long, so nothing is left in $TMPDIR, however the process ends later.
+        with tempfile.TemporaryDirectory(prefix="audiobook-asr-") as folder:
+            seed_dict = os.path.join(folder, "seed.dict")
+            with open(seed_dict, "w", encoding="utf-8") as out:
+                out.write("the DH AH\n")
+            self._decoder = pocketsphinx.Decoder(pocketsphinx.Config(
+                lm=None, dict=seed_dict, logfn=os.devnull,
+                cmn="batch",  # each utterance normalised on its own: the result does not depend on the ones before
+                fwdflat=False, bestpath=False,  # one decoding pass: 1.5x faster, about as accurate on clean speech
+                # Score every second 10 ms frame: 40% less CPU (QA cost as much as synthesis). On the
+                # 61 longer chunks of the Wodehouse chapter I: no clean chunk flagged either way, a cut
+                # middle third caught 52 vs 51 times, another chunk appended 59 vs 59.
+                ds=2))
         self._known = {"the"}
         self._lock = threading.Lock()
 
@@ -125,10 +127,11 @@ class PocketsphinxRecogniser:
                 if word not in self._known:
                     self._decoder.add_word(word, self._pronounce(word), False)
                     self._known.add(word)
-            path = os.path.join(self._folder, "chunk.arpa")
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(_bigram_arpa(known))
-            self._decoder.add_lm_file("chunk", path)
+            with tempfile.TemporaryDirectory(prefix="audiobook-asr-") as folder:
+                path = os.path.join(folder, "chunk.arpa")
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(_bigram_arpa(known))
+                self._decoder.add_lm_file("chunk", path)
             self._decoder.activate_search("chunk")
             self._decoder.start_utt()
             if len(pcm):

@@ -121,6 +121,9 @@ class ChunkCache:
 
     def put(self, key: str, audio: np.ndarray, rate: int) -> CachedChunk:
         audio = trim_silence(np.asarray(audio, dtype=np.float32), rate)
+        if audio.size == 0 or not np.isfinite(audio).all():  # never cache what cannot be played back
+            raise PipelineError(f"the speech engine returned no usable audio for chunk {key} "
+                                f"({'silence' if audio.size == 0 else 'not-a-number samples'}); nothing was cached")
         buffer = io.BytesIO()
         sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
         data = buffer.getvalue()

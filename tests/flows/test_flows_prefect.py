@@ -101,3 +101,33 @@ def test_nightly_batch_rerun_with_nothing_changed_produces_nothing(batch):
     summary = _summary(server, run_id)
     assert "0 produced, 3 skipped, 0 failed" in summary
     assert "up to date" in summary and "unchanged since it failed" in summary
+
+
+def test_nightly_batch_keeps_two_same_titled_books_apart(prefect_server, tmp_path):
+    """Two manuscripts whose titles give the same slug: both produced, each in its own folder, and
+    the next night both are up to date (neither overwrote the other)."""
+    import json
+
+    from tests.conftest import write_book
+
+    folder = tmp_path / "books"
+    folder.mkdir()
+    write_book(folder, "first.md", title="Twin Title")
+    write_book(folder, "second.md", title="Twin Title", chapters={"One": ["The second twin book is short."]})
+    out = tmp_path / "out"
+    night = (f"from flows.batch import nightly_batch\n"
+             f"print('SUMMARY', json.dumps(nightly_batch(folder={str(folder)!r}, output_root={str(out)!r}, "
+             f"dispatch='in-process')))\n")
+    stdout = prefect_server.python("import json\n" + night + night, timeout=600)
+    first, second = [json.loads(line.split(" ", 1)[1]) for line in stdout.splitlines() if line.startswith("SUMMARY ")]
+
+    assert sorted(r["file"] for r in first["produced"]) == ["first.md", "second.md"] and not first["failed"]
+    roots = {r["file"]: Path(r["root"]) for r in first["produced"]}
+    assert roots["first.md"].name == "twin-title" and roots["second.md"].name.startswith("twin-title-")
+    for name, root in roots.items():
+        manifest = json.loads((root / "manifest.json").read_text())
+        assert Path(manifest["source"]).name == name
+        assert (root / f"{root.name}.m4b").stat().st_size > 10_000
+    assert not second["produced"] and not second["failed"]
+    assert {r["file"]: r["reason"] for r in second["skipped"]} == {
+        name: f"up to date ({root})" for name, root in roots.items()}

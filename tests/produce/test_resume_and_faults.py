@@ -47,6 +47,18 @@ def produce_cli(book: Path, out: Path, env: dict | None = None) -> subprocess.Co
     return run_cli("produce", str(book), "--output", str(out), env=env)
 
 
+def edited_copy(book: Path, folder: Path, old: str, new: str, produced: Path) -> Path:
+    """An edited copy of `book`, made the owner of the copied book folder `produced`, as if the
+    reference manuscript itself had been edited (the copy keeps the reference intact for other tests)."""
+    from pipeline.book_owner import ManuscriptIdentity, record_owner
+    from pipeline.plan import file_sha256
+
+    edited = folder / book.name
+    edited.write_text(book.read_text().replace(old, new))
+    record_owner(produced, ManuscriptIdentity.of(edited, file_sha256(edited)))
+    return edited
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """One uninterrupted production of the longer book."""
@@ -88,8 +100,7 @@ def test_editing_one_paragraph_resynthesises_only_its_chunks(tmp_path, reference
     import shutil
 
     shutil.copytree(ref_root, out / "the-fog-road")
-    edited = tmp_path / "road.md"
-    edited.write_text(book.read_text().replace("a dog called Biscuit", "a dog called Pudding"))
+    edited = edited_copy(book, tmp_path, "a dog called Biscuit", "a dog called Pudding", out / "the-fog-road")
     done = produce_cli(edited, out)
     assert done.returncode == 0, done.stderr
     assert report(out / "the-fog-road")["synthesis"]["synthesized"] == 1
@@ -121,8 +132,7 @@ def test_ffmpeg_failing_is_one_line_and_keeps_the_previous_audiobook(tmp_path, r
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\necho 'Conversion failed: simulated encoder crash' >&2\nexit 1\n")
     fake.chmod(0o755)
-    edited = tmp_path / "road.md"
-    edited.write_text(book.read_text().replace("old stone bridge", "new iron bridge"))
+    edited = edited_copy(book, tmp_path, "old stone bridge", "new iron bridge", tmp_path / "out" / "the-fog-road")
     done = produce_cli(edited, tmp_path / "out", env={"IMAGEIO_FFMPEG_EXE": str(fake)})
     assert done.returncode == 1
     assert "ffmpeg failed while" in done.stderr and "simulated encoder crash" in done.stderr

@@ -58,3 +58,19 @@ def test_last_take_of_a_long_chunk_is_read_as_two_halves():
     assert resplit_take(chunk, 2) and not resplit_take(chunk, 1) and not resplit_take(chunk, 0)
     short = chunk.model_copy(update={"text": "Too short to split."})
     assert not resplit_take(short, 2)
+
+
+def test_speech_recognition_leaves_nothing_in_tmpdir(tmp_path, monkeypatch):
+    import tempfile
+
+    import numpy as np
+
+    from pipeline.qa.asr import PocketsphinxRecogniser
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    recogniser = PocketsphinxRecogniser()
+    rate = 16000
+    noise = np.random.default_rng(0).normal(0, 0.05, rate).astype(np.float32)
+    reference, _ = recogniser.recognise(noise, rate, "The kettle sang at seven.")
+    assert reference == ["the", "kettle", "sang", "at", "seven"]
+    assert list(tmp_path.iterdir()) == []
