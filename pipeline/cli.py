@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from pipeline import startup
+
+startup.begin()  # before the heavy imports: a Ctrl-C from here on is one line, exit 130
+
+import errno
 import json
 import os
 import sys
@@ -15,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline import stopping
-from pipeline.errors import PipelineError
+from pipeline.errors import DiskFull, PipelineError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Turn manuscripts (EPUB, text, Markdown) into mastered, chaptered audiobooks.")
@@ -26,6 +31,7 @@ T = TypeVar("T")
 
 def _run(action: Callable[[], T]) -> T:
     """User-facing errors become one line and a non-zero exit, never a traceback."""
+    startup.end()
     try:
         return action()
     except PipelineError as exc:
@@ -36,7 +42,9 @@ def _run(action: Callable[[], T]) -> T:
         raise typer.Exit(130) from None
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
-        errors.print(f"[red]error:[/red]{name}: {exc.strerror or exc}", highlight=False, soft_wrap=True)
+        message = f" {DiskFull(exc.filename)}" if exc.errno == errno.ENOSPC and exc.filename else \
+            f"{name}: {exc.strerror or exc}"
+        errors.print(f"[red]error:[/red]{message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except Exception as exc:  # a bug: say so in one line; AUDIOBOOK_DEBUG=1 shows the traceback
         if os.environ.get("AUDIOBOOK_DEBUG"):

@@ -4,7 +4,7 @@ When set, the Nth time the code passes `fault_point("POINT")` the process sends 
 (default KILL: an instant, unclean death, like a power cut or the OOM killer; TERM or INT test the
 cooperative stop). Unset, `fault_point` is one global lookup and a return.
 
-Points, in the order a run meets them: `ingest` (manuscript read, plan not yet saved), `plan`
+Points, in the order a run meets them: `startup` (the CLI loading its libraries), `ingest` (manuscript read, plan not yet saved), `plan`
 (plan saved), `chunk` (after each chunk is stored in the cache), `render` (after each chunk is fed
 to the encoder while mastering), `rendered` (a part's audio files renamed into place, its metadata
 not yet written), `mp3` (after each MP3 is copied and tagged into the staging folder), `swap` (the

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import PipelineError
+from pipeline.errors import DiskFull, PipelineError
 from pipeline.stopping import checkpoint
 
 
@@ -44,8 +44,16 @@ def run_ffmpeg(args: list[str], what: str) -> str:
     except OSError as exc:
         raise PipelineError(f"cannot run ffmpeg for {what}: {exc.strerror or exc}") from None
     if done.returncode != 0:
-        raise PipelineError(f"ffmpeg failed while {what}: {_last_line(done.stderr)}")
+        raise ffmpeg_failure(what, done.stderr, Path(args[-1]))
     return done.stderr
+
+
+def ffmpeg_failure(what: str, stderr: str, output: Path) -> PipelineError:
+    """ffmpeg's exit, as one line: a full disk said as such (ffmpeg's last line is only
+    "Conversion failed!"), anything else with ffmpeg's own last line."""
+    if "No space left on device" in stderr:
+        return DiskFull(output)
+    return PipelineError(f"ffmpeg failed while {what}: {_last_line(stderr)}")
 
 
 def _last_line(stderr: str) -> str:
@@ -71,7 +79,7 @@ class PcmEncoder:
     into the M4B without re-encoding.
     """
 
-    def __init__(self, rate: int, mp3: Path, aac: Path, mp3_bitrate: str, aac_bitrate: str):
+    def __init__(self, rate: int, mp3: Path, aac: Path, mp3_bitrate: str, aac_bitrate: str, label: str | None = None):
         self._stderr = tempfile.TemporaryFile()
         args = ["-y", "-f", "f32le", "-ar", str(rate), "-ac", "1",
                 "-i", "pipe:0", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
@@ -89,7 +97,8 @@ class PcmEncoder:
         except OSError as exc:
             raise PipelineError(f"cannot run ffmpeg to encode {mp3.name}: {exc.strerror or exc}") from None
         _widen_pipe(self._proc.stdin)
-        self.name = mp3.name
+        self.name = label or mp3.name
+        self.output = mp3
 
     def write(self, audio: np.ndarray) -> None:
         try:
@@ -115,7 +124,7 @@ class PcmEncoder:
         self._proc.kill()
         self._proc.wait()
         self._stderr.seek(0)
-        message = _last_line(self._stderr.read().decode(errors="replace"))
+        stderr = self._stderr.read().decode(errors="replace")
         self._stderr.close()
         checkpoint()
-        raise PipelineError(f"ffmpeg failed while encoding {self.name}: {message}")
+        raise ffmpeg_failure(f"encoding {self.name}", stderr, self.output)

@@ -82,7 +82,8 @@ def render_part(part: Part, cache: ChunkCache, settings: MasteringSettings, fold
         gain = gain_for_rms(part.energy, frames_total, settings.target_rms_db)
     tone = RoomTone(settings.room_tone_db, seed=int(key[:8], 16))
     fade = int(settings.fade_s * OUTPUT_RATE)
-    encoder = PcmEncoder(OUTPUT_RATE, tmp_mp3, tmp_aac, settings.mp3_bitrate, settings.aac_bitrate)
+    encoder = PcmEncoder(OUTPUT_RATE, tmp_mp3, tmp_aac, settings.mp3_bitrate, settings.aac_bitrate,
+                         label=f"track {part.track + 1} part {part.number}")
     timings: list[ChunkTiming] = []
     frames = 0
     try:

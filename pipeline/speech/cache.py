@@ -8,6 +8,7 @@ longer match the checksum is reported as missing and synthesised again.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -19,7 +20,7 @@ import numpy as np
 import soundfile as sf
 from scipy.ndimage import maximum_filter1d
 
-from pipeline.errors import PipelineError
+from pipeline.errors import DiskFull, PipelineError
 from pipeline.faults import fault_point
 
 SILENCE_DBFS = -50.0  # edges quieter than this are trimmed before storing
@@ -164,4 +165,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC:
+            raise DiskFull(path) from None
         raise PipelineError(f"cannot write {path}: {exc.strerror or exc}") from None
