@@ -84,3 +84,19 @@ def test_ffmpeg_missing_is_a_clear_error_and_resumable(tmp_path, reference):
     assert done.returncode == 0, done.stderr[-3000:]
     assert report(out / SLUG)["synthesis"]["synthesized"] == reference.chunks - len(cached)
     assert book_files(out / SLUG) == reference.files
+
+
+def test_disk_full_while_mastering_says_so_in_one_line_and_resumes_identically(tmp_path, reference, tmpfs):
+    # Room for the chunk cache and a third of the mastered parts: the encoder (ffmpeg) hits the wall.
+    size = pages(reference.root / ".work" / "cache") + pages(reference.root / ".work" / "render") // 3
+    disk = tmpfs(size)
+    done = produce(reference.book, disk)
+    message = assert_one_line_error(done)
+    root = disk / SLUG
+    assert "No space left on device" in message and f"the disk holding {root} is full" in message, message
+    assert "Conversion failed" not in message and ".mp3" not in message and ".tmp" not in message, message
+    subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+    done = produce(reference.book, disk)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert book_files(root) == reference.files
+    assert not leftovers(root), leftovers(root)

@@ -68,3 +68,13 @@ def test_unwritable_cache_folder_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(PipelineError, match="cannot create the chunk cache"):
         ChunkCache(blocker / "cache")
+
+
+@pytest.mark.parametrize("audio", [np.zeros(RATE, dtype=np.float32), np.zeros(0, dtype=np.float32),
+                                   np.full(RATE, np.nan, dtype=np.float32)], ids=["silence", "empty", "nan"])
+def test_no_audio_is_never_cached(tmp_path, audio):
+    cache = ChunkCache(tmp_path)
+    with pytest.raises(PipelineError, match="no usable audio"):
+        cache.put("nothing", audio, RATE)
+    assert not cache.has("nothing") and not cache.path("nothing").exists()
+    assert "nothing" not in ChunkCache(tmp_path).entries
