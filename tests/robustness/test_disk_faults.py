@@ -87,16 +87,19 @@ def test_ffmpeg_missing_is_a_clear_error_and_resumable(tmp_path, reference):
 
 
 def test_disk_full_while_mastering_says_so_in_one_line_and_resumes_identically(tmp_path, reference, tmpfs):
-    # Room for the chunk cache and a third of the mastered parts: the encoder (ffmpeg) hits the wall.
+    # Every chunk already cached (nothing to synthesise) and room for a third of the mastered parts:
+    # the encoder (ffmpeg) hits the wall, which it reports only as "Conversion failed!".
     size = pages(reference.root / ".work" / "cache") + pages(reference.root / ".work" / "render") // 3
     disk = tmpfs(size)
+    root = disk / SLUG
+    shutil.copytree(reference.root / ".work" / "cache", root / ".work" / "cache")
     done = produce(reference.book, disk)
     message = assert_one_line_error(done)
-    root = disk / SLUG
     assert "No space left on device" in message and f"the disk holding {root} is full" in message, message
     assert "Conversion failed" not in message and ".mp3" not in message and ".tmp" not in message, message
     subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
     done = produce(reference.book, disk)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert report(root)["synthesis"]["synthesized"] == 0
     assert book_files(root) == reference.files
     assert not leftovers(root), leftovers(root)
