@@ -118,7 +118,11 @@ def claim_book_folder(output_root: Path, slug: str, me: ManuscriptIdentity,
                 continue
             raise PipelineError(f"{paths.root} belongs to {owner.path}, not {me.path}; "
                                 f"produce into another --output folder")  # a path hash collision
-        record_owner(paths.root, me)
+        try:
+            record_owner(paths.root, me)
+        except BaseException:
+            lock.__exit__()
+            raise
         if name != slug and on_notice is not None:
             other = folder_owner(output_root / slug)
             on_notice(f"{output_root / slug} holds the audiobook of another manuscript "
