@@ -42,6 +42,16 @@ def tmpfs(tmp_path):
         subprocess.run(["umount", "-l", str(m)], check=False)
 
 
+def _free_space_then_resume_synthesises_nothing(disk, reference) -> None:
+    subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
+    done = produce(reference.book, disk)
+    assert done.returncode == 0, done.stderr[-3000:]
+    root = disk / SLUG
+    assert report(root)["synthesis"]["synthesized"] == 0
+    assert book_files(root) == reference.files
+    assert not leftovers(root), leftovers(root)
+
+
 def test_disk_full_during_packaging_then_resume_synthesises_nothing(tmp_path, reference, tmpfs):
     # Room for everything synthesis and mastering write (.work/ of a finished run), plus half the MP3s.
     size = pages(reference.root / ".work") + pages(reference.root / "mp3") // 2
@@ -52,12 +62,7 @@ def test_disk_full_during_packaging_then_resume_synthesises_nothing(tmp_path, re
     root = disk / SLUG
     assert len(cached_keys(root)) == reference.chunks, "synthesis should have fitted"
     assert not (root / f"{SLUG}.m4b").exists() and not (root / "mp3").exists()
-    subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
-    done = produce(reference.book, disk)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert report(root)["synthesis"]["synthesized"] == 0
-    assert book_files(root) == reference.files
-    assert not leftovers(root), leftovers(root)
+    _free_space_then_resume_synthesises_nothing(disk, reference)
 
 
 def test_output_folder_deleted_mid_synthesis(tmp_path, reference):
@@ -97,9 +102,4 @@ def test_disk_full_while_mastering_says_so_in_one_line_and_resumes_identically(t
     message = assert_one_line_error(done)
     assert "No space left on device" in message and f"the disk holding {root} is full" in message, message
     assert "Conversion failed" not in message and ".mp3" not in message and ".tmp" not in message, message
-    subprocess.run(["mount", "-o", "remount,size=64m", str(disk)], check=True)
-    done = produce(reference.book, disk)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert report(root)["synthesis"]["synthesized"] == 0
-    assert book_files(root) == reference.files
-    assert not leftovers(root), leftovers(root)
+    _free_space_then_resume_synthesises_nothing(disk, reference)
