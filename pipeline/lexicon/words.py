@@ -21,7 +21,7 @@ from pipeline.lexicon.pronounce import Pronouncer
 _WORD = re.compile(r"(?P<start>(?:^|[.!?…:]['\"”’)\]]*\s+)['\"“‘(\[—–-]*)?(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*)")
 _POSSESSIVE = re.compile(r"['’]s$")
 NAME_SHARE = 0.9  # a name is capitalised at least this often...
-MID_SENTENCE_SHARE = 0.5  # ...and at least this share of those capitals is not at a sentence start
+MID_SENTENCE_SHARE = 0.5  # ...and (if the dictionary knows it) this share of capitals is mid-sentence
 
 
 @lru_cache(maxsize=1)
@@ -97,9 +97,10 @@ def words_to_check(book: Book, pronouncer: Pronouncer, limit: int = 40, phonemes
         if len(word) < 2 or word.isupper() or word.startswith(("I'", "I’")):  # initials, "I'll", roman numerals
             continue
         base = word.lower()
-        name = (word[0].isupper() and tally.capital >= NAME_SHARE * (tally.capital + lower[base])
-                and tally.capital_mid >= max(1.0, MID_SENTENCE_SHARE * tally.capital))
         in_dictionary = base.replace("’", "'") in known
+        # Capitalised nearly always, and either mostly mid-sentence or unknown to the dictionary.
+        name = (word[0].isupper() and tally.capital >= NAME_SHARE * (tally.capital + lower[base])
+                and (tally.capital_mid >= max(1.0, MID_SENTENCE_SHARE * tally.capital) or not in_dictionary))
         if name or not in_dictionary:
             key = word if name else base  # "Monsieur" opening a sentence is "monsieur"
             flags.setdefault(key, (name, in_dictionary))
