@@ -17,9 +17,9 @@ from pipeline.book import Book
 from pipeline.chunks import spoken_paragraphs, spoken_title
 from pipeline.lexicon.pronounce import Pronouncer
 
-# A word: letters with inner apostrophes; a possessive "'s" is not part of it.
-_WORD = re.compile(r"(?P<start>(?:^|[.!?…:]['\"”’)\]]*\s+)['\"“‘(\[—–-]*)?(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*)")
-_POSSESSIVE = re.compile(r"['’]s$")
+# A word: letters with inner apostrophes (a possessive "'s" is not part of it), with what opens its
+# sentence when it is the first word of one ("¶" marks a paragraph start).
+_WORD = re.compile(r"(?P<start>[.!?…:¶]['\"”’)\]]*\s+['\"“‘(\[—–-]*)?(?P<word>[^\W\d_]+(?:['’](?!s\b)[^\W\d_]+)*)")
 NAME_SHARE = 0.9  # a name is capitalised at least this often...
 MID_SENTENCE_SHARE = 0.5  # ...and (if the dictionary knows it) this share of capitals is mid-sentence
 
@@ -59,28 +59,27 @@ class _Tally:
     count: int = 0
     capital: int = 0
     capital_mid: int = 0
-    where: tuple[int, int] = (0, 0)
+    chapter: int = 0  # where it is first read
 
 
 def tally_words(book: Book) -> tuple[dict[str, _Tally], Counter[str]]:
-    """Per word form (possessive removed): counts, capitals, capitals mid-sentence, first place;
+    """Per word form (possessive removed): counts, capitals, capitals mid-sentence, first chapter;
     and lower-case counts. Over the written text: names read the same in spoken form, and the
     spoken form of the whole book costs more than the rest of the command."""
     forms: dict[str, _Tally] = {}
     lower: Counter[str] = Counter()
     for c, chapter in enumerate(book.chapters):
-        for p, paragraph in enumerate(chapter.paragraphs):
-            for match in _WORD.finditer(paragraph.text):
-                word = _POSSESSIVE.sub("", match["word"])
-                tally = forms.get(word)
-                if tally is None:
-                    tally = forms[word] = _Tally(where=(c, p))
-                tally.count += 1
-                if word[0].isupper():
-                    tally.capital += 1
-                    tally.capital_mid += match["start"] is None
-                else:
-                    lower[word] += 1
+        text = "".join(f"¶ {p.text}\n" for p in chapter.paragraphs)
+        for (start, word), n in Counter(_WORD.findall(text)).items():
+            tally = forms.get(word)
+            if tally is None:
+                tally = forms[word] = _Tally(chapter=c)
+            tally.count += n
+            if word[0].isupper():
+                tally.capital += n
+                tally.capital_mid += 0 if start else n
+            else:
+                lower[word] += n
     return forms, lower
 
 
@@ -91,7 +90,7 @@ def words_to_check(book: Book, pronouncer: Pronouncer, limit: int = 40, phonemes
     forms, lower = tally_words(book)
     known = dictionary_words()
     flags: dict[str, tuple[bool, bool]] = {}  # candidate -> (name, in_dictionary)
-    where: dict[str, tuple[int, int]] = {}
+    first: dict[str, int] = {}  # candidate -> first chapter
     totals: Counter[str] = Counter()
     for word, tally in forms.items():
         if len(word) < 2 or word.isupper() or word.startswith(("I'", "I’")):  # initials, "I'll", roman numerals
@@ -104,20 +103,20 @@ def words_to_check(book: Book, pronouncer: Pronouncer, limit: int = 40, phonemes
         if name or not in_dictionary:
             key = word if name else base  # "Monsieur" opening a sentence is "monsieur"
             flags.setdefault(key, (name, in_dictionary))
-            where[key] = min(where.get(key, tally.where), tally.where)
+            first[key] = min(first.get(key, tally.chapter), tally.chapter)
             totals[key] += tally.count
     # A plural counts towards its singular ("the Rostóvs" -> "Rostóv").
     counts: Counter[str] = Counter()
     for word, n in totals.items():
         counts[word[:-1] if word.endswith("s") and word[:-1] in totals else word] += n
     ranked = [w for w, _ in counts.most_common(limit)]
-    return [_describe(book, w, counts[w], flags[w], where[w], pronouncer, phonemes, max_chars)
+    return [_describe(book, w, counts[w], flags[w], first[w], pronouncer, phonemes, max_chars)
             for w in ranked]
 
 
-def _describe(book: Book, word: str, count: int, flags: tuple[bool, bool], where: tuple[int, int],
+def _describe(book: Book, word: str, count: int, flags: tuple[bool, bool], chapter: int,
               pronouncer: Pronouncer, phonemes, max_chars: int) -> WordToCheck:  # noqa: ANN001
-    chapter, paragraph = where
+    paragraph = first_paragraph(book, chapter, word)
     applied = pronouncer.apply(word)
     said = phonemes.text_phonemes(applied.text) if phonemes is not None else None
     return WordToCheck(word=word, count=count, name=flags[0], in_dictionary=flags[1],
@@ -142,6 +141,11 @@ def first_sentence(paragraph: str, word: str, language: str, max_chars: int = 16
     pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
     pieces = text_pieces(paragraph, language, max_chars, min(DEFAULT_MIN_CHARS, max_chars))
     return next((p for p in pieces if pattern.search(p)), paragraph[:max_chars])
+
+
+def first_paragraph(book: Book, chapter: int, word: str) -> int:
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+    return next((p for p, para in enumerate(book.chapters[chapter].paragraphs) if pattern.search(para.text)), 0)
 
 
 def find_word(book: Book, word: str) -> tuple[int, int, str] | None:
