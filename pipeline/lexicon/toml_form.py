@@ -4,6 +4,7 @@
     Hermione = { alias = "her-MY-oh-nee" }
     Pepys = { ipa = "piːps", alias = "peeps" }
     "Saint John" = { alias = "sin-jun", ignore_case = true }
+    "Natásha" = { ipa = "nɐˈtɑːʃə" }           # TOML: keys other than A-Z a-z 0-9 _ - are quoted
 
 Top-level tables are entries (the key is the grapheme); top-level plain values are settings.
 """
@@ -22,7 +23,8 @@ def parse_toml(data: bytes) -> Lexicon:
     try:
         table = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"not valid TOML ({exc})") from None
+        raise ValueError(f"not valid TOML ({exc}); a word with accents or spaces needs quotes: "
+                         f'"Natásha" = {{ ipa = "..." }}') from None
     settings = {k: v for k, v in table.items() if not isinstance(v, dict)}
     for key, value in settings.items():
         if key not in _SETTINGS or not isinstance(value, _SETTINGS[key]):
