@@ -68,7 +68,8 @@ def prepare_task(options: dict) -> dict:
     paths = prepare(ProduceOptions(**options), on_notice=get_run_logger().warning)
     plan = Plan.load(paths.plan)
     return {"slug": plan.slug, "root": str(paths.root), "title": plan.book.title, "engine": plan.engine,
-            "voice": plan.voice_name, "tracks": [len(t.chunks) for t in plan.tracks]}
+            "voice": plan.voice_name, "tracks": [len(t.chunks) for t in plan.tracks],
+            "lexicon": plan.lexicon.model_dump() if plan.lexicon and plan.lexicon.files else None}
 
 
 @task(name="synthesize", task_run_name="synthesize-tracks-{tracks}", **RETRIES, **NO_RESULTS)
@@ -157,6 +158,8 @@ def produce_audiobook(
     repin: bool = False,
     qa: bool = True,
     engine_options: dict[str, str | int | float] | None = None,
+    lexicons: list[str] | None = None,
+    ipa_fallback: str = "alias",
 ) -> dict:
     """Produce a finished audiobook from one manuscript (.epub, .txt, .md).
 
@@ -168,7 +171,8 @@ def produce_audiobook(
     tune_allocator()
     options = ProduceOptions(manuscript=Path(manuscript), output_root=Path(output_root or default_output_root()),
                              engine=engine, voice=voice, formats=formats, seed=seed, speed=speed, repin=repin,
-                             qa=qa, engine_options=engine_options or {})
+                             qa=qa, engine_options=engine_options or {}, lexicons=[Path(p) for p in lexicons or []],
+                             ipa_fallback=ipa_fallback)
     opts = options.model_dump(mode="json")
     root = str(options.output_root)
     logger.info("producing %s (engine %s) into %s", manuscript, engine, root)
@@ -177,6 +181,8 @@ def produce_audiobook(
     slug = book["slug"]
     _rename_run(f"{slug}-{book['voice']}")
     logger.info("%r: %d tracks, %d chunks", book["title"], len(book["tracks"]), sum(book["tracks"]))
+    if book.get("lexicon"):
+        logger.info("lexicon: %s", book["lexicon"])
 
     paths = _paths(root, slug)
     with BookLock(paths):  # no other run may interleave with this book from here to the package

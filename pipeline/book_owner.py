@@ -85,6 +85,12 @@ def _choose(output_root: Path, slug: str, me: ManuscriptIdentity) -> str:
     return slug if owners[slug] is None else distinct_slug(slug, me)
 
 
+def book_folder_for(output_root: Path, slug: str, me: ManuscriptIdentity) -> Path:
+    """The folder `claim_book_folder` would give `me` now (without claiming it): where to look for
+    files the user keeps beside the book, such as its pronunciation lexicon."""
+    return Path(output_root) / _choose(Path(output_root), slug, me)
+
+
 def _wait_for_owner(root: Path) -> ManuscriptIdentity | None:
     """The record of a folder another run has just locked (it writes the record right after)."""
     for _ in range(CLAIM_ATTEMPTS):

@@ -27,6 +27,9 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 console = Console()
 errors = Console(stderr=True)
 T = TypeVar("T")
+LexiconOption = Annotated[list[Path] | None, typer.Option(
+    "--lexicon", help="Pronunciation lexicon (.pls or .toml); repeatable, later ones win. Also found: "
+    "voices/<voice>/lexicon.*, <manuscript stem>.pls|.lexicon.toml, OUTPUT/<slug>/lexicon.*.")]
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -60,15 +63,21 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     chunks: Annotated[bool, typer.Option("--chunks", help="With --json: include each chapter's chunks.")] = False,
     max_chars: Annotated[int, typer.Option(help="Chunk size limit (characters).")] = 400,
+    lexicon: LexiconOption = None,
+    engine: Annotated[str, typer.Option(help="Engine whose pronunciations --chunks shows (IPA or alias).")] = "piper",
+    output: Annotated[Path, typer.Option(help="Output root holding OUTPUT/<slug>/lexicon.*.")] = Path("output"),
 ) -> None:
     """Show a manuscript's metadata and the chapters that will be read."""
 
     def action() -> None:
         from pipeline.chunks import book_summary, chunk_book
+        from pipeline.lexicon.usage import book_pronouncer_for
         from pipeline.manuscript import read_manuscript
 
         book = read_manuscript(path)
-        summary = book_summary(book, chunk_book(book, max_chars=max_chars), with_chunks=chunks)
+        pronouncer = book_pronouncer_for(book, path, output, engine, None, lexicon or [])
+        summary = book_summary(book, chunk_book(book, max_chars=max_chars), with_chunks=chunks,
+                               pronunciations=lambda text: pronouncer.apply(text).pronunciations)
         if as_json:
             sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
             return
@@ -104,13 +113,17 @@ def produce(
     prefect: Annotated[bool | None, typer.Option(
         "--prefect/--no-prefect", help="Run as the produce-audiobook Prefect flow, visible in the UI "
         "(default: on when PREFECT_API_URL points at a server).")] = None,
+    lexicon: LexiconOption = None,
+    ipa_fallback: Annotated[str, typer.Option(help="IPA entries on engines without phoneme input: "
+                                              "alias (say the entry's alias) or refuse.")] = "alias",
 ) -> None:
     """Produce a finished audiobook: synthesis, mastering to ACX, MP3 + M4B, report."""
     stopping.install()
 
     formats = [f.strip() for f in format.split(",") if f.strip()]
     if prefect if prefect is not None else bool(os.environ.get("PREFECT_API_URL")):
-        _run(lambda: _produce_with_prefect(path, output, engine, voice, formats, seed, repin, qa))
+        _run(lambda: _produce_with_prefect(path, output, engine, voice, formats, seed, repin, qa, lexicon or [],
+                                           ipa_fallback))
         return
 
     def action() -> None:
@@ -118,7 +131,8 @@ def produce(
         from pipeline.produce import produce as run_produce
 
         options = ProduceOptions(manuscript=path, output_root=output, engine=engine, voice=voice,
-                                 formats=formats, seed=seed, repin=repin, qa=qa)
+                                 formats=formats, seed=seed, repin=repin, qa=qa, lexicons=lexicon or [],
+                                 ipa_fallback=ipa_fallback)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("{task.fields[audio]}"), TextColumn("{task.fields[speed]}"),
                       TimeElapsedColumn(), TimeRemainingColumn(), console=errors, transient=False) as bar:
@@ -134,20 +148,31 @@ def produce(
         for out in result.outputs[-1:] + result.outputs[:-1] if result.outputs else []:
             console.print(f"wrote {out}", highlight=False)
         console.print(f"report: {result.root / 'report.md'}", highlight=False)
+        _print_lexicon(result.report.get("lexicon"))
         if not result.passed:
             raise PipelineError("some files fail the ACX check (see the report)")
 
     _run(action)
 
 
+def _print_lexicon(section: dict | None) -> None:
+    if section and section["files"]:
+        changed = section.get("changed_chunks")
+        console.print(f"lexicon: {section['entries']} entries from {len(section['files'])} file(s), "
+                      f"{sum(a['times'] for a in section['applied'])} words replaced"
+                      + (f"; the lexicon change touched {changed} chunk(s)" if changed is not None else ""),
+                      highlight=False)
+
+
 def _produce_with_prefect(path: Path, output: Path, engine: str, voice: str | None, formats: list[str], seed: int,
-                          repin: bool, qa: bool) -> None:
+                          repin: bool, qa: bool, lexicons: list[Path], ipa_fallback: str) -> None:
     """The same run as the produce-audiobook flow, so it shows in the Prefect UI with its artifacts."""
     from flows.produce import produce_audiobook
 
     errors.print("running as the produce-audiobook Prefect flow; progress is in the UI's artifacts")
     summary = produce_audiobook(manuscript=str(path), output_root=str(output), engine=engine, voice=voice,
-                                formats=formats, seed=seed, repin=repin, qa=qa)
+                                formats=formats, seed=seed, repin=repin, qa=qa,
+                                lexicons=[str(p) for p in lexicons], ipa_fallback=ipa_fallback)
     for out in summary["outputs"]:
         console.print(f"wrote {out}", highlight=False)
     console.print(f"report: {Path(summary['root']) / 'report.md'}", highlight=False)
@@ -184,6 +209,38 @@ def _print_acx(rows: list[dict]) -> None:
                       f"{r['noise_floor_db']:.1f}", f"{r['head_s']:.2f}", f"{r['tail_s']:.2f}",
                       "[green]pass[/green]" if r["passed"] else "[red]" + "; ".join(r["problems"]) + "[/red]")
     console.print(table)
+
+
+@app.command()
+def words(
+    path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md", readable=False)],
+    lexicon: LexiconOption = None,
+    engine: Annotated[str, typer.Option(help="Engine whose pronunciation is shown (and used by --sample).")] = "piper",
+    voice: Annotated[str | None, typer.Option(help="Narrator voice (its folder's lexicon applies).")] = None,
+    output: Annotated[Path, typer.Option(help="Output root holding OUTPUT/<slug>/lexicon.*.")] = Path("output"),
+    limit: Annotated[int, typer.Option(help="How many words to list.")] = 40,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    sample: Annotated[str | None, typer.Option(help="Render WORD's first sentence with the current lexicon.")] = None,
+    sample_out: Annotated[Path | None, typer.Option(help="Where --sample writes (default: <word>-sample.wav).")] = None,
+) -> None:
+    """The words to check before a long render: names and words missing from a pronouncing
+    dictionary, most frequent first, with where they first occur and how the engine says them now."""
+
+    def action() -> None:
+        from pipeline.lexicon.words_command import list_words, render_sample, words_table
+
+        if sample:
+            out = render_sample(path, sample, lexicon or [], engine, voice, output, sample_out)
+            console.print(f"wrote {out.path}: {out.sentence!r}" + (f" /{out.phonemes}/" if out.phonemes else ""),
+                          highlight=False, markup=False)
+            return
+        found = list_words(path, lexicon or [], engine, voice, output, limit)
+        if as_json:
+            sys.stdout.write(json.dumps([w.as_dict() for w in found], ensure_ascii=False, indent=1) + "\n")
+            return
+        console.print(words_table(found))
+
+    _run(action)
 
 
 voices_app = typer.Typer(no_args_is_help=True, help="Narrator voices: the registry in voices/ ($AUDIOBOOK_VOICES_DIR).")

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from pipeline.book import Book, Chapter, ChapterKind, Paragraph
 from pipeline.chunks import Chunk, chunk_book
+from pipeline.lexicon.pronounce import Pronouncer
 from pipeline.speech.cache import cache_key
 from pipeline.speech.engine import Engine, SynthesisSettings, Voice
 
@@ -27,6 +28,25 @@ class PlannedChunk(BaseModel):
     paragraph: int
     ends_paragraph: bool
     scene_break_before: bool = False
+    speech: str | None = None  # what the engine reads, when the lexicon changed `text`
+    pronunciations: list[dict[str, str]] = []  # lexicon entries applied: {"grapheme", "alias"|"ipa"}
+
+    @property
+    def engine_text(self) -> str:
+        return self.text if self.speech is None else self.speech
+
+    @property
+    def lexicon_key(self) -> str:
+        """The cache key's share of the lexicon: empty when no entry applies, so that a lexicon
+        change re-synthesises only the chunks whose spoken text it changes."""
+        return "" if self.speech is None else ";lexicon=" + hashlib.sha256(self.speech.encode()).hexdigest()[:16]
+
+
+class LexiconUse(BaseModel):
+    files: list[str]  # lowest precedence first
+    entries: int
+    skipped: list[str] = []  # IPA-only entries this engine cannot say (left as written)
+    changed_chunks: int | None = None  # chunks the lexicon now says differently than in the previous plan
 
 
 class Track(BaseModel):
@@ -59,6 +79,7 @@ class Plan(BaseModel):
     voice_hash: str
     settings: SynthesisSettings
     tracks: list[Track]
+    lexicon: LexiconUse | None = None
 
     @property
     def chunks(self) -> list[PlannedChunk]:
@@ -108,7 +129,8 @@ def _credits(book: Book, voice: Voice) -> tuple[Chapter, Chapter]:
     return opening, closing
 
 
-def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings: SynthesisSettings) -> Plan:
+def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings: SynthesisSettings,
+               pronouncer: Pronouncer | None = None) -> Plan:
     opening, closing = _credits(book, voice)
     chapters = [opening, *book.chapters, closing]
     spoken = Book(title=book.title, authors=book.authors, language=book.language, chapters=chapters)
@@ -128,10 +150,15 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
                     planned[-1].ends_paragraph = True
                 continue
             seed = chunk_seed(chunk.id, settings.seed)
-            key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash, settings.key(), seed)
-            planned.append(PlannedChunk(id=chunk.id, key=key, seed=seed, text=chunk.text, role=chunk.role.value,
-                                        paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
-                                        scene_break_before=chunk.scene_break_before or carried_break))
+            applied = pronouncer.apply(chunk.text) if pronouncer else None
+            said = PlannedChunk(id=chunk.id, key="", seed=seed, text=chunk.text, role=chunk.role.value,
+                                paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
+                                scene_break_before=chunk.scene_break_before or carried_break,
+                                speech=applied.text if applied and applied.text != chunk.text else None,
+                                pronunciations=applied.pronunciations if applied else [])
+            said.key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash,
+                                 settings.key() + said.lexicon_key, seed)
+            planned.append(said)
             carried_break = False
         if planned:
             tracks.append(Track(index=len(tracks), title=titles[index] or f"Track {index}", kind=kinds[index],
@@ -140,4 +167,6 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
                     date=book.date, description=book.description, cover_note=book.cover_note)
     return Plan(slug=slugify(book.title), source=str(source), source_sha256=file_sha256(source), book=info,
                 engine=engine.name, model_revision=engine.model_revision, sample_rate=engine.sample_rate,
-                voice_name=voice.name, voice_hash=voice.hash, settings=settings, tracks=tracks)
+                voice_name=voice.name, voice_hash=voice.hash, settings=settings, tracks=tracks,
+                lexicon=LexiconUse(files=pronouncer.files, entries=pronouncer.entries, skipped=pronouncer.skipped)
+                if pronouncer else None)

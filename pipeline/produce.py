@@ -24,7 +24,8 @@ from pipeline.mastering.spec import MasteringSettings
 from pipeline.packaging.m4b import write_m4b
 from pipeline.packaging.mp3 import tag_mp3
 from pipeline.packaging.report import write_reports
-from pipeline.plan import Plan, build_plan
+from pipeline.lexicon.usage import book_pronouncer, count_changes, engine_phonemes, lexicon_report
+from pipeline.plan import Plan, build_plan, file_sha256, slugify
 from pipeline.mastering.spec import OUTPUT_RATE
 from pipeline.packaging.captions import file_cues, write_captions
 from pipeline.qa.report import chunk_summary, prepare_plotting, qa_report
@@ -35,7 +36,7 @@ from pipeline.speech.engines import DEFAULT_ENGINE, get_engine
 from pipeline.stopping import checkpoint
 from pipeline.voices.consistency import voice_consistency, warm_up
 from pipeline.speech.synthesize import SynthesisProgress, synthesize_plan
-from pipeline.book_owner import ManuscriptIdentity, claim_book_folder
+from pipeline.book_owner import ManuscriptIdentity, book_folder_for, claim_book_folder
 from pipeline.owned_files import replace_mp3_folder
 from pipeline.workspace import BookLock, BookPaths
 
@@ -55,6 +56,8 @@ class ProduceOptions(BaseModel):
     repin: bool = False  # allow a different voice/engine than the book was produced with
     qa: bool = True  # check every chunk (length, silences, clipping, level, fading, speech recognition); retake failures
     engine_options: dict[str, str | int | float] = Field(default_factory=dict)
+    lexicons: list[Path] = Field(default_factory=list)  # --lexicon files, above the ones found (pipeline.lexicon.sources)
+    ipa_fallback: str = "alias"  # IPA entries on engines without phonemes: "alias" or "refuse"
 
     def model_post_init(self, _context: object) -> None:
         unknown = set(self.formats) - set(FORMATS)
@@ -129,13 +132,17 @@ def prepare_locked(options: ProduceOptions,
                             f"it speaks {', '.join(sorted(engine.languages))} — try --engine voxtral")
     voice = pick_voice(engine, options.voice)
     settings = SynthesisSettings(seed=options.seed, speed=options.speed)
-    plan = build_plan(book, options.manuscript, engine, voice, settings)
-    paths, lock = claim_book_folder(options.output_root, plan.slug,
-                                    ManuscriptIdentity.of(options.manuscript, plan.source_sha256), on_notice)
+    me = ManuscriptIdentity.of(options.manuscript, file_sha256(options.manuscript))
+    slug = slugify(book.title)
+    pronouncer = book_pronouncer(options.manuscript, book_folder_for(options.output_root, slug, me), voice.name,
+                                 engine_phonemes(engine), options.lexicons, options.ipa_fallback)
+    plan = build_plan(book, options.manuscript, engine, voice, settings, pronouncer)
+    paths, lock = claim_book_folder(options.output_root, plan.slug, me, on_notice)
     plan.slug = paths.slug
     try:
         paths.sweep_temporaries()
         _check_pin(paths, plan, options.repin)
+        count_changes(paths.plan, plan)
         plan.save(paths.plan)
         fault_point("plan")
         if book.cover is not None:
@@ -242,7 +249,8 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
                   "outputs": [str(p.relative_to(paths.root)) for p in outputs],
                   "synthesis": {"chunks": synthesis.total, "synthesized": synthesis.synthesized,
                                 "reused": synthesis.total - synthesis.synthesized, "audio_s": synthesis.audio_s,
-                                "wall_s": synthesis.wall_s, "speed": synthesis.speed}}
+                                "wall_s": synthesis.wall_s, "speed": synthesis.speed},
+                  "lexicon": lexicon_report(plan)}
         manifest = {"slug": plan.slug, "source": plan.source, "source_sha256": plan.source_sha256,
                     "book": info.model_dump(),
                     "voice": {"name": plan.voice_name, "engine": plan.engine, "hash": plan.voice_hash},

@@ -7,6 +7,7 @@ to but the listed ones must not change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.book import Book
@@ -15,8 +16,10 @@ from pipeline.chunks.model import Chunk
 
 
 def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
-                 words_per_minute: float = 155) -> dict[str, Any]:
-    """Summary of a book and its chunks; durations are estimated from spoken words per minute."""
+                 words_per_minute: float = 155,
+                 pronunciations: Callable[[str], list[dict[str, str]]] | None = None) -> dict[str, Any]:
+    """Summary of a book and its chunks; durations are estimated from spoken words per minute.
+    `pronunciations(text)`: the lexicon entries applied to a chunk, listed per chunk when given."""
     by_chapter: dict[int, list[Chunk]] = {}
     for chunk in chunks:
         by_chapter.setdefault(chunk.chapter, []).append(chunk)
@@ -33,7 +36,9 @@ def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
             "duration_s": round(spoken_words * 60 / words_per_minute, 1),
         }
         if with_chunks:
-            entry["chunks"] = [{"id": c.id, "text": c.text} for c in own]
+            entry["chunks"] = [{"id": c.id, "text": c.text,
+                                **({"pronunciations": pronunciations(c.text)} if pronunciations else {})}
+                               for c in own]
         chapters.append(entry)
     return {
         "title": book.title,

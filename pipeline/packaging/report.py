@@ -47,6 +47,10 @@ def render_markdown(report: dict) -> str:
         from pipeline.qa.report import qa_markdown
 
         out += ["## Quality control (QA)", "", qa_markdown(report["qa"]), ""]
+    if report.get("lexicon"):
+        from pipeline.lexicon.usage import lexicon_markdown
+
+        out += ["## Pronunciation lexicon", "", lexicon_markdown(report["lexicon"]), ""]
     if report.get("voice_consistency"):
         out += ["## Voice consistency", "", consistency_section(report["voice_consistency"]), ""]
     return "\n".join(out)

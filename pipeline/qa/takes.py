@@ -54,7 +54,7 @@ def resplit_take(chunk: PlannedChunk, take: int, max_takes: int = MAX_TAKES) -> 
 def take_key(plan: Plan, chunk: PlannedChunk, take: int, max_takes: int = MAX_TAKES) -> str:
     if take == 0:
         return chunk.key
-    settings = plan.settings.key() + (";resplit" if resplit_take(chunk, take, max_takes) else "")
+    settings = plan.settings.key() + chunk.lexicon_key + (";resplit" if resplit_take(chunk, take, max_takes) else "")
     return cache_key(chunk.id, plan.engine, plan.model_revision, plan.voice_hash, settings,
                      take_seed(chunk.seed, take))
 
@@ -244,8 +244,8 @@ class ChunkQA:
 
 
     def _resplit(self, chunk: PlannedChunk, seed: int, synthesize) -> np.ndarray:
-        pieces = [synthesize(chunk.model_copy(update={"text": text}), (seed + i) % (2**31))
-                  for i, text in enumerate(split_in_two(chunk.text))]
+        pieces = [synthesize(chunk.model_copy(update={"text": text, "speech": None}), (seed + i) % (2**31))
+                  for i, text in enumerate(split_in_two(chunk.engine_text))]
         pause = np.zeros(int(RESPLIT_PAUSE_S * self.plan.sample_rate), dtype=np.float32)
         joined = [pieces[0]]
         for piece in pieces[1:]:

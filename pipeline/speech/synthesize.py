@@ -135,7 +135,7 @@ def synthesize_plan(plan: Plan, engine: Engine, voice: Voice, cache: ChunkCache,
                 checkpoint()
                 batch = todo[start:start + step]
                 fresh = batch if checker is None else [c for c in batch if checker.needs_take0(c)]
-                ahead.append((batch, fresh, synth.submit(timed, [c.text for c in fresh], [c.seed for c in fresh])))
+                ahead.append((batch, fresh, synth.submit(timed, [c.engine_text for c in fresh], [c.seed for c in fresh])))
                 if len(ahead) == depth:
                     hand_over()
             while ahead:
@@ -174,7 +174,7 @@ def _finish_checked(batch: list[PlannedChunk], clips: dict, checker, synthesize,
     with its recorded seed, unjudged. Returns how many chunks were synthesised."""
 
     def one(chunk: PlannedChunk, seed: int):
-        [clip] = synthesize([chunk.text], [seed])
+        [clip] = synthesize([chunk.engine_text], [seed])
         return clip
 
     made = len(clips)

@@ -149,6 +149,7 @@ class PiperEngine:
         from piper import PiperVoice
         from piper.config import PiperConfig
 
+        from pipeline.speech.engines.piper_phonemes import PiperPhonemes
         from pipeline.speech.engines.piper_seeding import NoiseBank, prepared_model
 
         model_path, config_path = _model_files()
@@ -169,7 +170,10 @@ class PiperEngine:
         release_freed_memory()  # the onnx protos and copies made while preparing the model
         noise_inputs = [(i.name, int(i.shape[2])) for i in session.get_inputs() if i.name.startswith("noise_")]
         # PiperVoice gives us the phonemiser (espeak-ng data from its wheel) around our session.
-        config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        raw_config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = PiperConfig.from_dict(raw_config)
+        # Lexicon IPA reaches the voice as `[[ raw phonemes ]]`, checked against its phoneme set.
+        self.phonemes = PiperPhonemes(raw_config, "en_US-joe-medium")
         self._voice = PiperVoice(session=session, config=config)
         self._noise = NoiseBank(noise_inputs)
         self.sample_rate = config.sample_rate
