@@ -88,7 +88,7 @@ def produce(
     voice: Annotated[str | None, typer.Option(help="Narrator voice (default: the engine's own).")] = None,
     engine: Annotated[str, typer.Option(help="Speech engine: piper (embedded), voxtral, mistral or vllm-omni.")] = "piper",
     output: Annotated[Path, typer.Option(help="Output root; the book goes to OUTPUT/<slug>/.")] = Path("output"),
-    format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3.")] = "m4b,mp3",
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3,epub (epub: read-along EPUB 3 with Media Overlays).")] = "m4b,mp3",
     seed: Annotated[int, typer.Option(help="Base seed for stochastic engines.")] = 0,
     repin: Annotated[bool, typer.Option(help="Allow a different voice/engine than the book was made with.")] = False,
     qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Check every chunk (length, silences, clipping, "
