@@ -152,6 +152,7 @@ def check(folder: Annotated[Path, typer.Argument(help="A produced book: OUTPUT/<
 
     def action() -> None:
         from pipeline.mastering.measure import as_row, judge, measure_file
+        from pipeline.packaging.epubcheck import validate_epubs
 
         if not folder.is_dir():
             raise PipelineError(f"{folder} is not a folder")
@@ -161,9 +162,14 @@ def check(folder: Annotated[Path, typer.Argument(help="A produced book: OUTPUT/<
         rows = [as_row(m, judge(m)) for m in map(measure_file, files)]
         _print_acx(rows)
         failed = [r["file"] for r in rows if not r["passed"]]
+        epub_lines, epub_passed = validate_epubs(folder)  # the read-along EPUB, when epubcheck is installed
+        for line in epub_lines:
+            console.print(line, highlight=False)
         if failed:
             raise PipelineError(f"{len(failed)} of {len(rows)} files fail the ACX check")
         console.print(f"all {len(rows)} files pass the ACX check")
+        if not epub_passed:
+            raise PipelineError("the EPUB fails epubcheck (see above)")
 
     _run(action)
 

@@ -69,3 +69,21 @@ def run_epubcheck(epub: Path, command: list[str] | None = None, timeout: float =
 def problems(messages: list[EpubcheckMessage]) -> list[EpubcheckMessage]:
     """The messages that make an EPUB fail: fatal errors, errors and warnings."""
     return [m for m in messages if m.severity in ("FATAL", "ERROR", "WARNING")]
+
+
+def validate_epubs(folder: Path) -> tuple[list[str], bool]:
+    """epubcheck over a produced book's EPUBs: lines to show, and whether all pass (or none is there)."""
+    epubs = sorted(folder.glob("*.epub"))
+    if not epubs:
+        return [], True
+    command = epubcheck_command()
+    if command is None:
+        return [f"{e.name}: not validated (epubcheck is not installed)" for e in epubs], True
+    lines, passed = [], True
+    for epub in epubs:
+        found = problems(run_epubcheck(epub, command))
+        passed = passed and not found
+        lines.append(f"{epub.name}: epubcheck " + (f"found {len(found)} problem(s)" if found
+                                                   else "passed (no errors, no warnings)"))
+        lines += [f"  {m}" for m in found[:20]]
+    return lines, passed
