@@ -163,8 +163,8 @@ def _xhtml(title: str, language: str, stylesheet: str | None = "../style.css") -
     return html, etree.SubElement(html, _x("body"))
 
 
-def _serialise(root: etree._Element, doctype: str | None = "<!DOCTYPE html>") -> bytes:
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype=doctype, pretty_print=True)
+def _serialise(root: etree._Element, doctype: str | None = "<!DOCTYPE html>", pretty: bool = True) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", doctype=doctype, pretty_print=pretty)
 
 
 def _cover_page(title: str, image: str, language: str) -> bytes:
@@ -184,8 +184,9 @@ def _content_document(document: Document, language: str) -> bytes:
         if block.scene_break_before:
             etree.SubElement(section, _x("hr"), {"class": "scene"})
         element = etree.SubElement(section, _x("h2" if block.kind == "heading" else "p"))
+        element.tail = "\n"  # a block a line: readable source, and white space between blocks is insignificant
         _fill(element, block)
-    return _serialise(html)
+    return _serialise(html, pretty=False)  # indenting would add white space to the text
 
 
 def _fill(element: etree._Element, block: Block) -> None:
@@ -287,7 +288,7 @@ def _package(plan: Plan, manifest: list[tuple[str, str, str, dict[str, str]]], s
         dc("date", info.date)
     if info.description:
         dc("description", info.description)
-    meta("dcterms:modified", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    meta("dcterms:modified", _modified(plan).strftime("%Y-%m-%dT%H:%M:%SZ"))
     for overlay, ms in durations.items():
         meta("media:duration", clock(ms), refines=f"#{overlay}")
     meta("media:duration", clock(sum(durations.values())))
@@ -312,3 +313,12 @@ def write_book_epub(root: Path, work: Path, plan: Plan, parts: list[RenderedPart
 
     documents = readalong_documents(plan, parts, manuscript_book(plan))
     return write_readalong_epub(root / f"{plan.slug}.epub", plan, documents, parts, cover, work)
+
+
+def _modified(plan: Plan) -> datetime:
+    """$SOURCE_DATE_EPOCH, else the manuscript's modification time: the same book gives the same bytes."""
+    try:
+        stamp = float(os.environ.get("SOURCE_DATE_EPOCH") or os.stat(plan.source).st_mtime)
+    except (OSError, ValueError):
+        return datetime.now(timezone.utc)
+    return datetime.fromtimestamp(int(stamp), timezone.utc)
