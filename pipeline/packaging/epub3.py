@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
                          cover: tuple[bytes, str] | None, work: Path) -> Path:
     """Write the EPUB to `out`, atomically (staged in `work`)."""
     language = plan.book.language
-    entries: dict[str, bytes] = {}  # path inside OEBPS/ -> content
+    entries: dict[str, bytes | Path] = {}  # path inside OEBPS/ -> content, or the file that has it
     manifest: list[tuple[str, str, str, dict[str, str]]] = []  # id, href, media type, extra attributes
     spine: list[str] = []
     durations: dict[str, int] = {}
@@ -97,7 +98,7 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
         manifest.append(("cover", "text/cover.xhtml", "application/xhtml+xml", {}))
         spine.append("cover")
     for number, part in enumerate(parts):
-        entries[f"audio/{number + 1:03d}.mp3"] = Path(part.mp3).read_bytes()
+        entries[f"audio/{number + 1:03d}.mp3"] = Path(part.mp3)
         manifest.append((f"audio-{number + 1:03d}", f"audio/{number + 1:03d}.mp3", "audio/mpeg", {}))
     for document in documents:
         href = f"text/{document.name}.xhtml"
@@ -126,7 +127,13 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
             archive.writestr(_info("META-INF/container.xml"), _CONTAINER)
             for name, data in entries.items():
                 stored = name.startswith(("audio/", "images/"))  # already compressed
-                archive.writestr(_info("OEBPS/" + name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED), data)
+                info = _info("OEBPS/" + name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+                if isinstance(data, Path):  # streamed: a chapter's audio is never all in memory
+                    huge = data.stat().st_size > 1 << 31
+                    with open(data, "rb") as source, archive.open(info, "w", force_zip64=huge) as sink:
+                        shutil.copyfileobj(source, sink, 1 << 20)
+                else:
+                    archive.writestr(info, data)
         fault_point("epub")
         os.replace(tmp, out)
     finally:

@@ -264,3 +264,20 @@ def test_a_page_renders_with_the_active_class_in_chromium(sample, tmp_path):
     assert highlight.sum() > 2000, "the active phrase is not highlighted"
     rows = np.nonzero(highlight.any(axis=1))[0]
     assert rows.max() - rows.min() < 150  # one sentence, not the page
+
+
+def test_epubcheck_reports_a_broken_epub(tmp_path):
+    """The validator's verdict is read, not assumed: a package missing its content documents fails."""
+    system_tool("epubcheck")
+    from pipeline.packaging.epubcheck import validate_epubs
+
+    broken = tmp_path / "broken.epub"
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("mimetype", "application/epub+zip")
+        archive.writestr("META-INF/container.xml", '<?xml version="1.0"?><container version="1.0" '
+                         'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles><rootfile '
+                         'full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/>'
+                         '</rootfiles></container>')
+    lines, passed = validate_epubs(tmp_path)
+    assert not passed and re.fullmatch(r"broken\.epub: epubcheck found [1-9]\d* problem\(s\)", lines[0])
+    assert len(lines) > 1 and re.match(r"  (FATAL|ERROR) ", lines[1]), lines  # each problem, with its id and place
