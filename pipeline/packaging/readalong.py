@@ -23,6 +23,7 @@ from pipeline.chunks.chunking import spoken_paragraphs
 from pipeline.chunks.normalize import normalizer_for
 from pipeline.chunks.normalize.punctuation import _SPACES, collapse_whitespace
 from pipeline.chunks.sentences import split_sentences
+from pipeline.errors import PipelineError
 from pipeline.mastering.render import ChunkTiming, RenderedPart
 from pipeline.packaging.captions import chunk_cues
 from pipeline.plan import Plan, PlannedChunk, Track, file_sha256
@@ -77,19 +78,18 @@ class _Heard:
 
 def readalong_documents(plan: Plan, parts: list[RenderedPart], book: Book | None) -> list[Document]:
     """Content documents for every track (in order), then the notes (text only) when the book has any."""
-    heard: dict[int, list[_Heard]] = {}
+    timings: dict[int, list[tuple[int, ChunkTiming]]] = {}
     for index, part in enumerate(parts):
-        heard.setdefault(part.track, []).extend(_Heard(chunk=None, part=index, timing=t)  # type: ignore[arg-type]
-                                                for t in part.timings)
+        timings.setdefault(part.track, []).extend((index, t) for t in part.timings)
     written = _written_chapters(plan, book)
     language = plan.book.language
     documents = []
     for track in plan.tracks:
-        items = heard.get(track.index, [])
-        if [h.timing.id for h in items] != [c.id for c in track.chunks]:
-            raise ValueError(f"track {track.index}: rendered chunks do not match the plan")
-        for item, chunk in zip(items, track.chunks):
-            item.chunk = chunk
+        placed = timings.get(track.index, [])
+        if [t.id for _, t in placed] != [c.id for c in track.chunks]:
+            raise PipelineError(f"track {track.index} ({track.title}): its mastered files do not hold the planned "
+                                f"chunks; produce the book again")
+        items = [_Heard(chunk, index, timing) for chunk, (index, timing) in zip(track.chunks, placed)]
         documents.append(_track_document(track, items, written.get(track.index), language))
     if book is not None and book.notes is not None:
         blocks = [Block("paragraph", p.text, list(p.emphasis), scene_break_before=p.scene_break_before)
@@ -100,7 +100,6 @@ def readalong_documents(plan: Plan, parts: list[RenderedPart], book: Book | None
 
 def manuscript_book(plan: Plan) -> Book | None:
     """The manuscript the plan was made from, if it is still there unchanged."""
-    from pipeline.errors import PipelineError
     from pipeline.manuscript import read_manuscript
 
     source = Path(plan.source)
