@@ -105,7 +105,7 @@ def produce(
     voice: Annotated[str | None, typer.Option(help="Narrator voice (default: the engine's own).")] = None,
     engine: Annotated[str, typer.Option(help="Speech engine: piper (embedded), voxtral, mistral or vllm-omni.")] = "piper",
     output: Annotated[Path, typer.Option(help="Output root; the book goes to OUTPUT/<slug>/.")] = Path("output"),
-    format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3.")] = "m4b,mp3",
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: m4b,mp3,epub (epub: read-along EPUB 3 with Media Overlays).")] = "m4b,mp3",
     seed: Annotated[int, typer.Option(help="Base seed for stochastic engines.")] = 0,
     repin: Annotated[bool, typer.Option(help="Allow a different voice/engine than the book was made with.")] = False,
     qa: Annotated[bool, typer.Option("--qa/--no-qa", help="Check every chunk (length, silences, clipping, "
@@ -186,6 +186,7 @@ def check(folder: Annotated[Path, typer.Argument(help="A produced book: OUTPUT/<
 
     def action() -> None:
         from pipeline.mastering.measure import as_row, judge, measure_file
+        from pipeline.packaging.epubcheck import validate_epubs
 
         if not folder.is_dir():
             raise PipelineError(f"{folder} is not a folder")
@@ -195,9 +196,14 @@ def check(folder: Annotated[Path, typer.Argument(help="A produced book: OUTPUT/<
         rows = [as_row(m, judge(m)) for m in map(measure_file, files)]
         _print_acx(rows)
         failed = [r["file"] for r in rows if not r["passed"]]
+        epub_lines, epub_passed = validate_epubs(folder)  # the read-along EPUB, when epubcheck is installed
+        for line in epub_lines:
+            console.print(line, highlight=False)
         if failed:
             raise PipelineError(f"{len(failed)} of {len(rows)} files fail the ACX check")
         console.print(f"all {len(rows)} files pass the ACX check")
+        if not epub_passed:
+            raise PipelineError("the EPUB fails epubcheck (see above)")
 
     _run(action)
 

@@ -21,6 +21,7 @@ from pipeline.mastering.layout import layout_track
 from pipeline.mastering.measure import Measurement, as_row, judge, measure_file
 from pipeline.mastering.render import RenderedPart, render_part
 from pipeline.mastering.spec import MasteringSettings
+from pipeline.packaging.epub3 import write_book_epub
 from pipeline.packaging.m4b import write_m4b
 from pipeline.packaging.mp3 import tag_mp3
 from pipeline.packaging.report import write_reports
@@ -40,7 +41,8 @@ from pipeline.book_owner import ManuscriptIdentity, book_folder_for, claim_book_
 from pipeline.owned_files import replace_mp3_folder
 from pipeline.workspace import BookLock, BookPaths
 
-FORMATS = ("m4b", "mp3")
+FORMATS = ("m4b", "mp3")  # the default
+ALL_FORMATS = (*FORMATS, "epub")  # epub: the read-along EPUB 3 (text + Media Overlays over the MP3s)
 
 
 class ProduceOptions(BaseModel):
@@ -60,9 +62,10 @@ class ProduceOptions(BaseModel):
     ipa_fallback: str = "alias"  # IPA entries on engines without phonemes: "alias" or "refuse"
 
     def model_post_init(self, _context: object) -> None:
-        unknown = set(self.formats) - set(FORMATS)
+        unknown = set(self.formats) - set(ALL_FORMATS)
         if unknown or not self.formats:
-            raise PipelineError(f"unknown format(s) {', '.join(sorted(unknown)) or '(none)'}; choose from m4b, mp3")
+            raise PipelineError(f"unknown format(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                                f"choose from {', '.join(ALL_FORMATS)}")
 
 
 @dataclass
@@ -236,6 +239,8 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
             outputs.append(paths.m4b)
             write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
                 [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
+        if "epub" in options.formats:
+            outputs.append(write_book_epub(paths.root, paths.work, plan, [r for r, _ in mastered], cover))
         rows = []
         for i, (rendered, measured) in enumerate(mastered):
             row = as_row(measured, judge(measured))
