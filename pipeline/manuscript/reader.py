@@ -7,6 +7,7 @@ from pathlib import Path
 from pipeline.book import Book
 from pipeline.errors import InputError
 from pipeline.manuscript.markdown_file import read_markdown
+from pipeline.manuscript.metadata import tidy_metadata
 from pipeline.manuscript.text_file import read_text
 
 SUPPORTED_SUFFIXES = (".epub", ".txt", ".text", ".md", ".markdown")
@@ -63,7 +64,7 @@ def read_manuscript(path: Path) -> Book:
     """Read an EPUB, plain-text or Markdown manuscript. Any problem is an InputError naming the file."""
     path = Path(path)
     try:
-        return _check_paragraphs(path, _dispatch(path))
+        return tidy_metadata(_check_paragraphs(path, _dispatch(path)), path.stem)
     except InputError:
         raise
     except Exception as error:  # parser bugs and corrupt data must still reach the user as one line

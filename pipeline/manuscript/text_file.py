@@ -18,7 +18,11 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 HEADER_CHARS = FOOTER_CHARS = 200_000
 DETECTION_SAMPLE = 1024 * 1024
 CP1252_MARGIN = 0.1  # how much "chaos" (charset-normalizer's mess score) we accept to prefer cp1252
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# UTF-32's little-endian BOM starts with UTF-16's: the longer ones are tried first.
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# Text with NUL bytes in its first WIDE_SAMPLE bytes and no BOM: UTF-16/32 text, or binary data.
+WIDE_SAMPLE = 65536
 _ONES = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"  # noqa: E501
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _NUMBER = rf"(?:\d+|[IVXLCDM]+|(?:{_TENS})(?:[- ](?:{_ONES}))?|{_ONES}|hundred)"
@@ -48,8 +52,11 @@ def decode(path: Path) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    if b"\x00" in data[:65536]:
-        raise _fail(path, "not a text file (binary data)")
+    if b"\x00" in data[:WIDE_SAMPLE]:
+        best = charset_normalizer.from_bytes(data[:DETECTION_SAMPLE]).best()
+        if best is None or not best.encoding.startswith(("utf_16", "utf_32")):
+            raise _fail(path, "not a text file (binary data)")
+        return data.decode(best.encoding, errors="replace")
     try:
         return data.decode("utf-8")  # by far the most common; exact and fast for big files
     except UnicodeDecodeError:
