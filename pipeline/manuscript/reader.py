@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pipeline.book import Book
 from pipeline.errors import InputError
+from pipeline.input_files import check_input_file
 from pipeline.manuscript.markdown_file import read_markdown
 from pipeline.manuscript.metadata import tidy_metadata
 from pipeline.manuscript.text_file import read_text
@@ -26,12 +27,7 @@ _BINARY_MAGIC = {
 
 
 def _dispatch(path: Path) -> Book:
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a manuscript file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
+    check_input_file(path, "a manuscript file")
     try:
         with path.open("rb") as stream:
             head = stream.read(8)
