@@ -50,7 +50,7 @@ class Chapter:
 
 @dataclass
 class Cover:
-    data: bytes  # raster image bytes (JPEG or PNG); SVG covers are rasterised to PNG
+    data: bytes  # raster image bytes (JPEG or PNG); SVG covers are rasterised
     mime: str  # "image/jpeg" or "image/png"
 
 

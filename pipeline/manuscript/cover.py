@@ -53,7 +53,7 @@ def _rasterise(data: bytes, mime: str) -> tuple[Cover | None, str | None]:
     if mime == "image/svg+xml":
         if _EXTERNAL_REF.search(data):
             return None, "SVG cover refers to external files; not rasterised"
-        data = render_svg(data)
+        return fit_cover(render_svg(data), source="SVG")
     return fit_cover(data)  # JPEG, PNG, GIF, WebP...: decoded, checked, made store-ready
 
 

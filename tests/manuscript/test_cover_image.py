@@ -62,15 +62,15 @@ def test_a_png_over_the_decode_limit_is_not_decoded():
         fit_cover(data)
 
 
-def test_a_large_png_is_scaled_down_and_stays_png():
+def test_a_large_png_is_scaled_down_to_a_jpeg():
     cover, note = fit_cover(encoded(Image.new("RGB", (4000, 4000), "white"), "PNG"))
-    assert cover.mime == "image/png" and Image.open(io.BytesIO(cover.data)).size == (3000, 3000)
-    assert note == "cover scaled from 4000×4000 to 3000×3000"
+    assert cover.mime == "image/jpeg" and Image.open(io.BytesIO(cover.data)).size == (3000, 3000)
+    assert note == "cover scaled from 4000×4000 to 3000×3000, converted from PNG to JPEG"
 
 
 def test_a_gif_cover_is_converted_and_says_so():
     cover, note = fit_cover(encoded(Image.new("RGB", (500, 500), "red"), "GIF"))
-    assert cover.mime == "image/png" and note == "cover converted from GIF to PNG"
+    assert cover.mime == "image/jpeg" and note == "cover converted from GIF to JPEG"
 
 
 def test_a_corrupt_jpeg_is_dropped_with_a_note_not_embedded(tmp_path):
