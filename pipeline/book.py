@@ -50,7 +50,7 @@ class Chapter:
 
 @dataclass
 class Cover:
-    data: bytes  # raster image bytes (JPEG or PNG); SVG covers are rasterised to PNG
+    data: bytes  # raster image bytes (JPEG or PNG); SVG covers are rasterised
     mime: str  # "image/jpeg" or "image/png"
 
 
@@ -64,7 +64,7 @@ class Book:
     date: str | None = None  # as given by the manuscript (ISO 8601 where known)
     description: str | None = None
     cover: Cover | None = None
-    cover_note: str | None = None  # why there is no usable cover, when there is none
+    cover_note: str | None = None  # why there is no usable cover, or what was done to fit the cover to stores
     notes: Chapter | None = None  # endnote bodies, not read unless asked for
 
     @property

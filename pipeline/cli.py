@@ -16,10 +16,12 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from pipeline import stopping
+from pipeline.control_characters import strip_controls
 from pipeline.errors import DiskFull, PipelineError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -32,13 +34,18 @@ LexiconOption = Annotated[list[Path] | None, typer.Option(
     "voices/<voice>/lexicon.*, <manuscript stem>.pls|.lexicon.toml, OUTPUT/<slug>/lexicon.*.")]
 
 
+def shown(value: object) -> str:
+    """Text from a manuscript or an error, safe to print: no terminal escapes, no rich markup."""
+    return escape(strip_controls(str(value)))
+
+
 def _run(action: Callable[[], T]) -> T:
     """User-facing errors become one line and a non-zero exit, never a traceback."""
     startup.end()
     try:
         return action()
     except PipelineError as exc:
-        errors.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"[red]error:[/red] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         errors.print("interrupted: finished chunks are kept; run the same command again to resume")
@@ -46,13 +53,13 @@ def _run(action: Callable[[], T]) -> T:
     except OSError as exc:
         name = f" {exc.filename}" if exc.filename else ""
         message = f" {DiskFull(exc.filename)}" if exc.errno == errno.ENOSPC and exc.filename else \
-            f"{name}: {exc.strerror or exc}"
+            f"{shown(name)}: {shown(exc.strerror or exc)}"
         errors.print(f"[red]error:[/red]{message}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except Exception as exc:  # a bug: say so in one line; AUDIOBOOK_DEBUG=1 shows the traceback
         if os.environ.get("AUDIOBOOK_DEBUG"):
             raise
-        errors.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc} (set AUDIOBOOK_DEBUG=1 for details)",
+        errors.print(f"[red]internal error:[/red] {type(exc).__name__}: {shown(exc)} (set AUDIOBOOK_DEBUG=1 for details)",
                      highlight=False, soft_wrap=True)
         raise typer.Exit(70) from None
 
@@ -62,7 +69,8 @@ def inspect(
     path: Annotated[Path, typer.Argument(help="Manuscript: .epub, .txt or .md", readable=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     chunks: Annotated[bool, typer.Option("--chunks", help="With --json: include each chapter's chunks.")] = False,
-    max_chars: Annotated[int, typer.Option(help="Chunk size limit (characters).")] = 400,
+    # At least chunking.DEFAULT_MIN_CHARS: shorter sentences are merged up to it.
+    max_chars: Annotated[int, typer.Option(min=20, help="Chunk size limit (characters).")] = 400,
     lexicon: LexiconOption = None,
     engine: Annotated[str, typer.Option(help="Engine whose pronunciations --chunks shows (IPA or alias).")] = "piper",
     output: Annotated[Path, typer.Option(help="Output root holding OUTPUT/<slug>/lexicon.*.")] = Path("output"),
@@ -81,16 +89,18 @@ def inspect(
         if as_json:
             sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
             return
-        console.print(f"[bold]{book.title}[/bold] by {book.author}  ·  language {book.language}", highlight=False)
+        console.print(f"[bold]{shown(book.title)}[/bold] by {shown(book.author)}  ·  language {shown(book.language)}",
+                      highlight=False)
         for label, value in (("publisher", book.publisher), ("date", book.date)):
             if value:
-                console.print(f"{label}: {value}", highlight=False)
-        console.print(f"cover: {'yes (' + book.cover.mime + ')' if book.cover else book.cover_note or 'none'}",
+                console.print(f"{label}: {shown(value)}", highlight=False)
+        cover = f"yes ({book.cover.mime}{'; ' + book.cover_note if book.cover_note else ''})" if book.cover else None
+        console.print(f"cover: {shown(cover or book.cover_note or 'none')}",
                       highlight=False)
         table = Table("#", "title", "kind", "words", "est. duration")
         for chapter, written in zip(summary["chapters"], book.chapters):
             minutes = chapter.get("duration_s", chapter["words"] / 155 * 60) / 60
-            table.add_row(str(chapter["index"]), chapter["title"], written.kind.value, str(chapter["words"]),
+            table.add_row(str(chapter["index"]), shown(chapter["title"]), written.kind.value, str(chapter["words"]),
                           f"{minutes:.1f} min")
         console.print(table)
         total = sum(c["words"] for c in summary["chapters"])

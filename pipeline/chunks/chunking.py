@@ -3,7 +3,8 @@
 Per paragraph: normalise, collapse whitespace, split into sentences, split over-long sentences at
 clause boundaries, then merge very short sentences ("Yes.") into a neighbour while the limit
 allows. Chunks never cross paragraphs, so for every paragraph
-`" ".join(chunk texts) == spoken paragraph` (save for a single word over `max_chars`, hard-split).
+`" ".join(chunk texts) == spoken paragraph` (save for a single word over `max_chars`, hard-split,
+and sentences with nothing to say, such as "—" or "* * *": no letter or digit, so no speech).
 """
 
 from __future__ import annotations
@@ -34,8 +35,13 @@ def text_pieces(text: str, language: str, max_chars: int, min_chars: int) -> lis
     """Chunk texts for one spoken paragraph (or title)."""
     pieces: list[str] = []
     for sentence in split_sentences(text, language):
-        pieces.extend(split_long_sentence(sentence, max_chars))
+        pieces.extend(piece for piece in split_long_sentence(sentence, max_chars) if _speaks(piece))
     return _merge_short(pieces, max_chars, min_chars)
+
+
+def _speaks(text: str) -> bool:
+    """Whether an engine has anything to say: "—", "* * *" or "…" alone make no audio."""
+    return any(c.isalnum() for c in text)
 
 
 def _merge_short(pieces: list[str], max_chars: int, min_chars: int) -> list[str]:

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from pipeline.book import Paragraph
+from pipeline.control_characters import strip_controls
 
 # Soft hyphen, zero-width space/non-joiner/joiner, word joiner, BOM: invisible in print, noise in speech.
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
@@ -37,11 +38,12 @@ LINE_BREAK = Run(line_break=True)
 
 
 def _collapse(text: str) -> str:
-    return unicodedata.normalize("NFC", _SPACE_RUN.sub(" ", _OTHER_SPACE.sub(" ", _INVISIBLE.sub("", text))))
+    visible = strip_controls(_INVISIBLE.sub("", text))
+    return unicodedata.normalize("NFC", _SPACE_RUN.sub(" ", _OTHER_SPACE.sub(" ", visible)))
 
 
 def clean_text(text: str) -> str:
-    """Invisible characters removed, whitespace collapsed to single spaces, NFC, stripped."""
+    """Invisible and control characters removed, whitespace collapsed to single spaces, NFC, stripped."""
     return _collapse(text).strip()
 
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import posixpath
 import re
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
 from ebooklib import epub
-from PIL import Image
 
 from pipeline.book import Cover
+from pipeline.manuscript.cover_image import CoverError, fit_cover, render_svg
 from pipeline.manuscript.epub_safety import local_name
 from pipeline.manuscript.xhtml import parse_xhtml
 
-_RASTER = {"image/jpeg", "image/png"}
 # External references in an SVG would make cairosvg fetch files or URLs; embedded data: URIs are fine.
 _EXTERNAL_REF = re.compile(rb"""href\s*=\s*["'](?!data:|#)""", re.IGNORECASE)
-SVG_WIDTH = 1400  # px; plenty for an audiobook cover
 
 
 def _cover_id(package: Element) -> str | None:
@@ -52,32 +49,12 @@ def _cover_item(book: epub.EpubBook, package: Element, cover_pages: list[str]) -
     return None
 
 
-def _svg_to_png(data: bytes) -> bytes:
-    """Render with cairosvg but encode with Pillow at low compression: cairo's own PNG writer takes ~1 s."""
-    from cairosvg.parser import Tree  # cairo loads in ~1 s: only when a cover is an SVG
-    from cairosvg.surface import PNGSurface
-
-    surface = PNGSurface(Tree(bytestring=data), io.BytesIO(), 96, output_width=SVG_WIDTH)
-    pixels = surface.cairo
-    size = (pixels.get_width(), pixels.get_height())
-    # Cairo's ARGB32 is premultiplied, native-endian (BGRA on little-endian machines).
-    image = Image.frombuffer("RGBA", size, bytes(pixels.get_data()), "raw", "BGRa", pixels.get_stride(), 1)
-    out = io.BytesIO()
-    image.save(out, "PNG", compress_level=1)
-    return out.getvalue()
-
-
 def _rasterise(data: bytes, mime: str) -> tuple[Cover | None, str | None]:
-    if mime in _RASTER:
-        return Cover(data, mime), None
     if mime == "image/svg+xml":
         if _EXTERNAL_REF.search(data):
             return None, "SVG cover refers to external files; not rasterised"
-        return Cover(_svg_to_png(data), "image/png"), None
-    with Image.open(io.BytesIO(data)) as image:  # GIF, WebP...: convert rather than give up
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "PNG")
-    return Cover(out.getvalue(), "image/png"), None
+        return fit_cover(render_svg(data), source="SVG")
+    return fit_cover(data)  # JPEG, PNG, GIF, WebP...: decoded, checked, made store-ready
 
 
 def find_cover(book: epub.EpubBook, package: Element, cover_pages: list[str]) -> tuple[Cover | None, str | None]:
@@ -87,5 +64,7 @@ def find_cover(book: epub.EpubBook, package: Element, cover_pages: list[str]) ->
         return None, "the EPUB declares no cover image"
     try:
         return _rasterise(item.get_content(), item.media_type)
+    except CoverError as error:
+        return None, f"cover image {item.get_name()} not used: {error}"
     except Exception as error:  # a broken image should not stop the book being read
         return None, f"cover image {item.get_name()} could not be used ({type(error).__name__}: {error})"

@@ -69,7 +69,7 @@ def _chapter_level(tokens: list[Token]) -> tuple[int | None, int | None]:
 
 
 def read_markdown(path: Path) -> Book:
-    fields, text = _front_matter(decode(path).replace("\r\n", "\n"))
+    fields, text = _front_matter(decode(path).replace("\r\n", "\n").replace("\r", "\n"))
     tokens = MarkdownIt("commonmark").parse(text)
     level, title_level = _chapter_level(tokens)
     book_title = fields.get("title", [""])[0]
@@ -81,7 +81,9 @@ def read_markdown(path: Path) -> Book:
         if token.type == "heading_open":
             heading = clean_text(tokens[index + 1].content)
             depth = int(token.tag[1])
-            if depth == title_level:
+            if not any(c.isalnum() for c in heading):  # "## * * *", "## —", "##": an ornament, not a title
+                scene_break = bool(sections[-1][1])
+            elif depth == title_level:
                 book_title = book_title or heading
             elif depth == level:
                 sections.append((heading, []))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from pipeline.book import Book
 from pipeline.errors import InputError
+from pipeline.input_files import check_input_file
 from pipeline.manuscript.markdown_file import read_markdown
+from pipeline.manuscript.metadata import tidy_metadata
 from pipeline.manuscript.text_file import read_text
 
 SUPPORTED_SUFFIXES = (".epub", ".txt", ".text", ".md", ".markdown")
@@ -25,12 +27,7 @@ _BINARY_MAGIC = {
 
 
 def _dispatch(path: Path) -> Book:
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a manuscript file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
+    check_input_file(path, "a manuscript file")
     try:
         with path.open("rb") as stream:
             head = stream.read(8)
@@ -63,7 +60,7 @@ def read_manuscript(path: Path) -> Book:
     """Read an EPUB, plain-text or Markdown manuscript. Any problem is an InputError naming the file."""
     path = Path(path)
     try:
-        return _check_paragraphs(path, _dispatch(path))
+        return tidy_metadata(_check_paragraphs(path, _dispatch(path)), path.stem)
     except InputError:
         raise
     except Exception as error:  # parser bugs and corrupt data must still reach the user as one line

@@ -18,7 +18,11 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024
 HEADER_CHARS = FOOTER_CHARS = 200_000
 DETECTION_SAMPLE = 1024 * 1024
 CP1252_MARGIN = 0.1  # how much "chaos" (charset-normalizer's mess score) we accept to prefer cp1252
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# UTF-32's little-endian BOM starts with UTF-16's: the longer ones are tried first.
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# Text with NUL bytes in its first WIDE_SAMPLE bytes and no BOM: UTF-16/32 text, or binary data.
+WIDE_SAMPLE = 65536
 _ONES = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"  # noqa: E501
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _NUMBER = rf"(?:\d+|[IVXLCDM]+|(?:{_TENS})(?:[- ](?:{_ONES}))?|{_ONES}|hundred)"
@@ -48,8 +52,11 @@ def decode(path: Path) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    if b"\x00" in data[:65536]:
-        raise _fail(path, "not a text file (binary data)")
+    if b"\x00" in data[:WIDE_SAMPLE]:
+        encoding = _wide_by_layout(data[:WIDE_SAMPLE]) or _wide_by_detection(data[:DETECTION_SAMPLE])
+        if encoding is None:
+            raise _fail(path, "not a text file (binary data)")
+        return data.decode(encoding, errors="replace")
     try:
         return data.decode("utf-8")  # by far the most common; exact and fast for big files
     except UnicodeDecodeError:
@@ -63,6 +70,31 @@ def decode(path: Path) -> str:
     if western is not None and western.chaos <= matches[0].chaos + CP1252_MARGIN:
         return data.decode("cp1252", errors="replace")
     return data.decode(matches[0].encoding, errors="replace")
+
+
+def _wide_by_layout(sample: bytes) -> str | None:
+    """UTF-32/16 from where the zero bytes fall: mostly-Latin text has a zero high byte in (nearly) every
+    code unit, which binary data does not. The detector below misses such text when it has control characters."""
+    sample = sample[: len(sample) - len(sample) % 4]
+    quarters = [sample[i::4] for i in range(4)]
+    zeros = [q.count(0) / max(len(q), 1) for q in quarters]
+    if zeros[3] == 1 and zeros[2] > 0.5 and zeros[0] < 1:
+        encoding = "utf-32-le"
+    elif zeros[0] == 1 and zeros[1] > 0.5 and zeros[3] < 1:
+        encoding = "utf-32-be"
+    elif (zeros[1] + zeros[3]) / 2 > 0.5 > (zeros[0] + zeros[2]) / 2:
+        encoding = "utf-16-le"
+    elif (zeros[0] + zeros[2]) / 2 > 0.5 > (zeros[1] + zeros[3]) / 2:
+        encoding = "utf-16-be"
+    else:
+        return None
+    text = sample.decode(encoding, errors="replace")  # (the sample may end inside a surrogate pair)
+    return encoding if "\x00" not in text and text.count("\ufffd") <= 1 else None
+
+
+def _wide_by_detection(sample: bytes) -> str | None:
+    best = charset_normalizer.from_bytes(sample).best()
+    return best.encoding if best is not None and best.encoding.startswith(("utf_16", "utf_32")) else None
 
 
 def _heading(block: str) -> tuple[str, str | None, str] | None:

@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import InputError, PipelineError
+from pipeline.input_files import check_input_file
 
 STORE_RATE = 24000  # the stored reference clip
 VAD_RATE = 16000  # silero-vad and the speaker encoder work at 16 kHz
 MIN_SOURCE_RATE = 16000
 MIN_SPEECH_S, MAX_SPEECH_S = 3.0, 30.0
+MAX_SOURCE_S = 120.0  # audio decoded at most; a longer file is refused (speech plus generous silences)
 CLIP_LEVEL = 0.999  # a sample at or above this magnitude counts as clipped
 MAX_CLIPPED_FRACTION = 0.001
 MIN_SNR_DB = 15.0
@@ -66,11 +68,10 @@ def decode(path: Path) -> tuple[np.ndarray, int]:
     from pipeline.mastering.encode import call_ffmpeg
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        done = call_ffmpeg(["-i", str(path), "-map", "0:a:0", "-vn", "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"],
-                           capture_output=True)
+    check_input_file(path, "an audio file")
+    try:  # -t: a clip is seconds long; an hour-long file is refused without decoding (and holding) an hour
+        done = call_ffmpeg(["-i", str(path), "-map", "0:a:0", "-vn", "-t", str(MAX_SOURCE_S), "-f", "f32le",
+                            "-acodec", "pcm_f32le", "pipe:1"], capture_output=True)
     except OSError as exc:
         raise PipelineError(f"cannot run ffmpeg to decode {path.name}: {exc.strerror or exc}") from None
     log = done.stderr.decode(errors="replace")
@@ -90,7 +91,17 @@ def decode(path: Path) -> tuple[np.ndarray, int]:
         raise InputError(f"{path.name}: unsupported channel layout {layout!r}")
     data = np.frombuffer(done.stdout, dtype="<f4")
     usable = data.size - data.size % channels
-    return data[:usable].reshape(-1, channels).astype(np.float32, copy=False), rate
+    frames = data[:usable].reshape(-1, channels).astype(np.float32, copy=False)
+    declared = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", log)
+    length_s = int(declared[1]) * 3600 + int(declared[2]) * 60 + float(declared[3]) if declared else 0.0
+    if max(length_s, frames.shape[0] / rate) >= MAX_SOURCE_S:
+        shown = f"{length_s / 60:.1f} min" if length_s else f"at least {MAX_SOURCE_S:.0f} s"
+        raise InputError(f"{path.name}: too long: {shown} of audio; a reference clip is {MIN_SPEECH_S:.0f}-"
+                         f"{MAX_SPEECH_S:.0f} s of speech (at most {MAX_SOURCE_S:.0f} s in all; cut it shorter)")
+    if not np.isfinite(frames).all():
+        raise InputError(f"{path.name}: invalid samples (NaN or infinite values): the file is damaged or was "
+                         "written wrongly; export it again")
+    return frames, rate
 
 
 def resample(audio: np.ndarray, rate: int, target: int) -> np.ndarray:

@@ -186,17 +186,29 @@ def test_metadata_defaults_and_description(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("version", [2, 3])
 def test_raster_cover(tmp_path: Path, version: int) -> None:
-    spec = EpubSpec(three_chapters(), None, version=version, cover=("cover.png", PNG_1PX, "image/png"))
+    png = io.BytesIO()
+    Image.new("RGB", (600, 600), "#336").save(png, "PNG")  # opaque, square, small: kept as it is
+    spec = EpubSpec(three_chapters(), None, version=version, cover=("cover.png", png.getvalue(), "image/png"))
     book = read_manuscript(build_epub(tmp_path / "b.epub", spec))
-    assert book.cover is not None and book.cover.mime == "image/png" and book.cover.data == PNG_1PX
+    assert book.cover is not None and book.cover.mime == "image/png" and book.cover.data == png.getvalue()
+    assert book.cover_note is None
+
+
+def test_transparent_cover_is_flattened_and_says_so(tmp_path: Path) -> None:
+    spec = EpubSpec(three_chapters(), None, cover=("cover.png", PNG_1PX, "image/png"))
+    book = read_manuscript(build_epub(tmp_path / "b.epub", spec))
+    assert book.cover is not None and Image.open(io.BytesIO(book.cover.data)).mode == "RGB"
+    assert book.cover.mime == "image/jpeg"
+    assert "transparency flattened" in (book.cover_note or "")
 
 
 def test_svg_cover_rasterised(tmp_path: Path) -> None:
     spec = EpubSpec(three_chapters(), None, cover=("cover.svg", SVG_COVER, "image/svg+xml"))
     book = read_manuscript(build_epub(tmp_path / "b.epub", spec))
-    assert book.cover is not None and book.cover.mime == "image/png"
-    image = Image.open(io.BytesIO(book.cover.data))
-    assert image.format == "PNG" and image.size[0] > 0
+    assert book.cover is not None and book.cover.mime == "image/jpeg"
+    image = Image.open(io.BytesIO(book.cover.data))  # 200×300 rendered 1400 px wide, padded square
+    assert image.format == "JPEG" and image.size == (2100, 2100)
+    assert book.cover_note == "cover padded from 1400×2100 to a 2100×2100 square, converted from SVG to JPEG"
 
 
 def test_broken_cover_gives_note(tmp_path: Path) -> None:

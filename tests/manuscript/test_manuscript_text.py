@@ -62,7 +62,10 @@ def test_headings_paragraphs_scene_breaks_and_hyphens(tmp_path: Path) -> None:
     assert [p.scene_break_before for p in first] == [False, False, True]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "latin-1"])
+# UTF-32's BOM starts like UTF-16's (it was read as UTF-16: garbage with NULs); without a BOM, UTF-16/32
+# text has NUL bytes and was refused as binary.
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252", "latin-1", "utf-32", "utf-32-le", "utf-32-be",
+                                      "utf-16-le", "utf-16-be"])
 def test_encodings(tmp_path: Path, encoding: str) -> None:
     text = "Part One\n\nThe café’s crème brûlée — “naïve” déjà vu, façade.\n\nPart Two\n\nMore words.\n"
     if encoding == "latin-1":
@@ -71,6 +74,7 @@ def test_encodings(tmp_path: Path, encoding: str) -> None:
     assert book.chapters[0].title == "Part One"
     assert "crème brûlée" in book.chapters[0].paragraphs[0].text
     assert "naïve" in book.chapters[0].paragraphs[0].text
+    assert not any("\x00" in p.text for c in book.chapters for p in c.paragraphs)
 
 
 @pytest.mark.parametrize(
@@ -157,3 +161,37 @@ def test_markdown_title_heading_without_front_matter(tmp_path: Path) -> None:
     text = "# The Book\n\n## One\n\nFirst.\n\n## Two\n\nSecond.\n"
     book = read_manuscript(write(tmp_path, "b.markdown", text))
     assert book.title == "The Book" and [c.title for c in book.chapters] == ["One", "Two"]
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"])
+def test_markdown_front_matter_with_cr_or_crlf_line_ends(tmp_path: Path, newline: str) -> None:
+    """Classic Mac line ends used to hide the front matter: title, author and language were lost."""
+    book = read_manuscript(write(tmp_path, "story.md", MARKDOWN.replace("\n", newline)))
+    assert (book.title, book.authors, book.language) == ("My Story", ["Ann One", "Bob Two"], "fr")
+    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2"]
+
+
+def test_markdown_punctuation_only_headings_are_scene_breaks(tmp_path: Path) -> None:
+    """`## * * *` or `## —` made a chapter whose title had nothing to say: produce crashed on it."""
+    text = "# Book\n\n## One\n\nFirst.\n\n## * * *\n\nSecond.\n\n## —\n\nThird.\n\n##\n\nFourth.\n\n## Two\n\nFifth.\n"
+    book = read_manuscript(write(tmp_path, "b.md", text))
+    assert [c.title for c in book.chapters] == ["One", "Two"]
+    paragraphs = book.chapters[0].paragraphs
+    assert [(p.text, p.scene_break_before) for p in paragraphs] == [
+        ("First.", False), ("Second.", True), ("Third.", True), ("Fourth.", True)]
+
+
+ESC_MARKDOWN = ("---\ntitle: Evil\x1b[31m Red\x07\nauthor: A\x1b]0;pwned\x07 Writer\nlanguage: en\x1b[0m\n"
+                "description: Bad\x9b2J news\n---\n\n## Chapter\x1b[2J One\n\nText\x08 with \x1b[1mbold\x1b[0m and a bell\x07.\n")
+
+
+def test_control_characters_are_stripped_everywhere(tmp_path: Path) -> None:
+    """Escape sequences, not just the ESC: "\x1b[31m" must not leave "[31m" in a spoken title."""
+    book = read_manuscript(write(tmp_path, "esc.md", ESC_MARKDOWN))
+    assert (book.title, book.authors, book.language, book.description) == ("Evil Red", ["A Writer"], "en", "Bad news")
+    assert book.chapters[0].title == "Chapter One"
+    assert book.chapters[0].paragraphs[0].text == "Text with bold and a bell."
+    text = "Title: Bell\x07 Book\nAuthor: Ann\x1b[5m\n\nChapter 1\n\nSome\x01 text\x1b[A here.\n"
+    plain = read_manuscript(write(tmp_path, "esc.txt", text))
+    assert (plain.title, plain.authors) == ("Bell Book", ["Ann"])
+    assert plain.chapters[0].paragraphs[0].text == "Some text here."

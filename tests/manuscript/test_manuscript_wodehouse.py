@@ -48,5 +48,5 @@ def test_metadata_and_cover(book) -> None:
     assert book.language.startswith("en-")
     assert book.publisher == "Standard Ebooks"
     assert book.description and "chicken farm" in book.description
-    assert book.cover is not None and book.cover.mime == "image/png", book.cover_note
+    assert book.cover is not None and book.cover.mime == "image/jpeg", book.cover_note
     assert Image.open(io.BytesIO(book.cover.data)).size[0] >= 1000

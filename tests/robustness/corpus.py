@@ -7,6 +7,7 @@ case name to its builder.
 from __future__ import annotations
 
 import io
+import os
 import struct
 import wave
 import zipfile
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 CONTAINER_XML = ('<?xml version="1.0"?><container version="1.0" '
                  'xmlns="urn:oasis:names:tc:opendocument:xmlns:container"><rootfiles>'
@@ -189,6 +191,13 @@ def unreadable(folder: Path) -> Path:
     return path
 
 
+def symlink_loop(folder: Path) -> Path:
+    """Two links pointing at each other: not "file not found", which sends the user looking for a file."""
+    (folder / "loop-b.md").symlink_to("loop-a.md")
+    (folder / "loop-a.md").symlink_to("loop-b.md")
+    return folder / "loop-a.md"
+
+
 MANUSCRIPTS: dict[str, Callable[[Path], Path]] = {
     "corrupt-zip": corrupt_zip, "zip-bomb": zip_bomb, "path-traversal": path_traversal,
     "absolute-path-entry": absolute_path_entry, "encrypted-epub": encrypted_epub, "billion-laughs": billion_laughs,
@@ -196,7 +205,7 @@ MANUSCRIPTS: dict[str, Callable[[Path], Path]] = {
     "empty-spine": empty_spine, "empty-zip": empty_zip, "huge-single-line": huge_single_line,
     "nul-bytes": nul_bytes, "png-named-epub": png_named_epub, "png-named-txt": png_named_txt,
     "empty-txt": empty_txt, "whitespace-md": whitespace_md, "directory": directory, "missing-file": missing_file,
-    "unreadable": unreadable,
+    "unreadable": unreadable, "symlink-loop": symlink_loop,
 }
 
 
@@ -248,7 +257,46 @@ def six_channels(folder: Path) -> Path:
     return _wav(folder / "six-channels.wav", np.stack([mono] * 6, axis=1), 24000)
 
 
+def one_hour(folder: Path) -> Path:
+    """Refused without decoding the hour: it used to peak at 1.2-1.8 GB and take two minutes."""
+    path = folder / "one-hour.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(24000)
+        minute = (_speechlike(60, 24000) * 32767).astype("<i2").tobytes()
+        for _ in range(60):
+            out.writeframes(minute)
+    return path
+
+
+def nan_samples(folder: Path) -> Path:
+    path = folder / "nan.wav"
+    sf.write(path, np.full(24000 * 10, np.nan, dtype=np.float32), 24000, subtype="FLOAT")
+    return path
+
+
+def fifo_clip(folder: Path) -> Path:
+    path = folder / "pipe.wav"
+    os.mkfifo(path)
+    return path
+
+
+def directory_clip(folder: Path) -> Path:
+    path = folder / "takes.wav"
+    path.mkdir()
+    return path
+
+
+def symlink_loop_clip(folder: Path) -> Path:
+    (folder / "loop-b.wav").symlink_to("loop-a.wav")
+    (folder / "loop-a.wav").symlink_to("loop-b.wav")
+    return folder / "loop-a.wav"
+
+
 CLIPS: dict[str, Callable[[Path], Path]] = {
     "truncated-wav-header": truncated_header, "one-second": one_second, "ten-minutes": ten_minutes,
     "silence": silence, "white-noise": white_noise, "8-khz": narrowband, "six-channels": six_channels,
+    "one-hour": one_hour, "nan-samples": nan_samples, "fifo": fifo_clip, "directory": directory_clip,
+    "symlink-loop": symlink_loop_clip,
 }

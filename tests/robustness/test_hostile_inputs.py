@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.robustness.corpus import CLIPS, MANUSCRIPTS
-from tests.robustness.helpers import MAX_RSS_MB, assert_one_line_error, run
+from tests.robustness.helpers import MAX_RSS_MB, assert_one_line_error, produce, run
 
 TIME_LIMIT_S = 60
 # What each case's error must say (lower case), so a refusal for the wrong reason is caught.
@@ -26,7 +26,7 @@ EXPECTED = {
     "empty-spine": "spine", "empty-zip": "container.xml", "huge-single-line": "paragraph",
     "nul-bytes": "not a text file", "png-named-epub": "not a zip", "png-named-txt": "png image",
     "empty-txt": "empty", "whitespace-md": "empty", "directory": "directory", "missing-file": "not found",
-    "unreadable": "permission denied",
+    "unreadable": "permission denied", "symlink-loop": "symbolic link loop",
 }
 # Root reads chmod-000 files; dropping the capabilities that allow it makes root an ordinary reader.
 DROP_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
@@ -73,7 +73,13 @@ def test_bad_manuscript_is_one_clear_error(tmp_path, corpus, case, command):
 
 # -- voice clips: `audiobook voices enroll NAME --clip F` ---------------------------------------------
 
-MUST_REFUSE = {"truncated-wav-header", "one-second", "ten-minutes", "silence", "white-noise"}
+MUST_REFUSE = {"truncated-wav-header", "one-second", "ten-minutes", "silence", "white-noise", "one-hour", "nan-samples",
+               "fifo", "directory", "symlink-loop"}
+# The real cause, not a neighbouring one ("no such file" for a FIFO, "no speech" for NaN samples).
+CLIP_EXPECTED = {"one-hour": "too long: 60.0 min", "ten-minutes": "too long", "nan-samples": "nan",
+                 "fifo": "named pipe", "directory": "is a directory", "symlink-loop": "symbolic link loop"}
+# Refusing a long file must not mean decoding it all first (an hour took 1.2 GB and two minutes).
+CLIP_MAX_RSS_MB = {"one-hour": 400, "ten-minutes": 400}
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +99,12 @@ def test_bad_voice_clip(tmp_path, enroll_available, case):
                timeout=TIME_LIMIT_S + 60)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     limit = TIME_LIMIT_S * (2 if case == "ten-minutes" else 1)  # 10 min of audio to decode and analyse
-    assert done.wall_s < limit and done.peak_rss_mb < MAX_RSS_MB, (done.wall_s, done.peak_rss_mb)
+    assert done.wall_s < limit and done.peak_rss_mb < CLIP_MAX_RSS_MB.get(case, MAX_RSS_MB), \
+        (done.wall_s, done.peak_rss_mb)
     if case in MUST_REFUSE or done.returncode != 0:
         message = assert_one_line_error(done)
         assert clip.name in message or "clip" in message.lower(), message
+        assert CLIP_EXPECTED.get(case, "").lower() in message.lower(), message
         stored = [p for p in voices.rglob("*") if p.is_file()] if voices.exists() else []
         assert not stored, f"a refused clip left files behind: {stored}"
     # else: accepted (8 kHz upsampled, 6 channels mixed down): a clean exit is enough
@@ -138,3 +146,51 @@ def test_bad_manuscripts_fail_the_prefect_flow_with_the_error_as_reason(tmp_path
         assert expected in results[name]["message"], (name, results[name]["message"], expected)
         assert "Traceback" not in results[name]["message"]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# -- odd but valid input: read correctly, produced without a crash, nothing unsafe in the outputs ------
+
+@pytest.mark.parametrize("value", ["0", "-5", "1"])
+def test_bad_max_chars_is_a_usage_error(tmp_path, value):
+    book = tmp_path / "b.md"
+    book.write_text("## One\n\nSome text.\n")
+    done = run("inspect", str(book), "--max-chars", value, timeout=60)
+    assert done.returncode == 2, (done.returncode, done.stderr)  # click's usage error, not 70 (internal error)
+    assert "--max-chars" in done.stderr and "Traceback" not in done.stderr and "internal error" not in done.stderr
+
+
+def test_inspect_prints_no_terminal_escapes_and_no_markup(tmp_path):
+    """A title could recolour or retitle the user's terminal; "[/bold]" in it crashed rich with a traceback."""
+    book = tmp_path / "evil.md"
+    book.write_text("---\ntitle: Evil\x1b]0;pwned\x07 [/bold] Book\nauthor: \x1b[31mRed\n---\n\n"
+                    "## One\x1b[2J [red]x\n\nSome\x07 text.\n")
+    for extra in ([], ["--json", "--chunks"]):
+        done = run("inspect", str(book), *extra, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert not any(c in done.stdout for c in "\x1b\x07\x9b"), done.stdout
+    assert "Evil [/bold] Book by Red" in run("inspect", str(book), timeout=60).stdout
+
+
+ODD_MARKDOWN = ("---\ntitle: The\x1b[31m Odd\x07 Book\nauthor: Ann Writer\ndescription: {description}\n---\n\n"
+                "## Chapter One\n\nThe first chapter has words in it.\n\n## * * *\n\nAfter an ornament heading.\n\n"
+                "## —\n\nAfter a dash heading.\n\n## Chapter\x1b[2J Two\n\nThe second chapter\x08 ends here.\n")
+
+
+def test_punctuation_headings_control_characters_and_a_huge_description_produce_clean_files(tmp_path):
+    """`## * * *` and `## —` crashed produce with a libsndfile error, half-written; escapes reached
+    file names and tags; a 10 MB description was copied into the M4B, the manifest and the report."""
+    from mutagen.mp4 import MP4
+
+    book = tmp_path / "odd.md"
+    book.write_text(ODD_MARKDOWN.format(description="A tale of hens. " * 655_360), encoding="utf-8")  # 10 MiB
+    done = produce(book, tmp_path / "out")
+    assert done.returncode == 0, done.stderr[-3000:]
+    root = tmp_path / "out" / "the-odd-book"
+    names = sorted(p.name for p in (root / "mp3").glob("*.mp3"))
+    assert names == ["01 - Opening Credits.mp3", "02 - Chapter One.mp3", "03 - Chapter Two.mp3",
+                     "04 - Closing Credits.mp3"]
+    tags = MP4(str(root / "the-odd-book.m4b"))
+    assert tags["\xa9nam"] == ["The Odd Book"] and len(tags["desc"][0]) <= 4000
+    for name in ("manifest.json", "report.json", "report.md"):
+        text = (root / name).read_text()
+        assert len(text) < 200_000 and "\x1b" not in text and "\\u001b" not in text, name
