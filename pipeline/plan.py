@@ -110,7 +110,7 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
     by_chapter: dict[int, list[Chunk]] = {}
     for chunk in chunk_book(spoken, max_chars=engine.max_chunk_chars):
         by_chapter.setdefault(chunk.chapter, []).append(chunk)
-    titles = ["Opening Credits", *(c.title for c in book.chapters), "Closing Credits"]
+    titles = ["Opening Credits", *(c.located_title for c in book.chapters), "Closing Credits"]
     kinds = ["credits", *(c.kind.value for c in book.chapters), "credits"]
     tracks = []
     for index, chapter in enumerate(chapters):

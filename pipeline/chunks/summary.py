@@ -1,8 +1,9 @@
 """The `audiobook inspect` summary: a public JSON contract.
 
 Stable keys: title, author, language, chapters[index, title, words, chunks[id, text]] ("chunks"
-only when asked for). Extra keys (kind, duration_s, book-level words and duration_s) may be added
-to but the listed ones must not change.
+only when asked for). Extra keys (kind, duration_s, path, book-level words, duration_s, skipped and
+source_words) may be added to but the listed ones must not change. A chapter's "title" is its track
+title, unique in the book ("Book Two, Part One, Chapter One"); "path" lists its ancestors' titles.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.book import Book
-from pipeline.chunks.chunking import spoken_title
+from pipeline.chunks.chunking import spoken_heading
 from pipeline.chunks.model import Chunk
 
 
@@ -27,7 +28,8 @@ def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
         spoken_words = sum(len(c.text.split()) for c in own) if own else chapter.words
         entry: dict[str, Any] = {
             "index": index,
-            "title": spoken_title(chapter, book.language),
+            "title": spoken_heading(chapter.located_title, book.language),
+            "path": [spoken_heading(title, book.language) for title in chapter.path],
             "kind": chapter.kind.value,
             "words": chapter.words,
             "duration_s": round(spoken_words * 60 / words_per_minute, 1),
@@ -42,4 +44,8 @@ def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
         "words": book.words,
         "duration_s": round(sum(c["duration_s"] for c in chapters), 1),
         "chapters": chapters,
+        # What is deliberately not read, and the source words read aloud (headings included),
+        # so that read + skipped can be checked against the manuscript's own text.
+        "skipped": [{"what": s.what, "reason": s.reason, "words": s.words} for s in book.skipped],
+        "source_words": book.source_words,
     }
