@@ -124,6 +124,18 @@ def _types(draft: _Draft, links: dict) -> set[str]:
     return types
 
 
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _is_title_page(draft: _Draft, book_title: str, before_text: bool) -> bool:
+    """A short page headed with the book's own title before any text (a Gutenberg book's title and
+    author): the opening credits already say it."""
+    heading, title = _letters(draft.heading or ""), _letters(book_title)
+    return (before_text and bool(heading) and bool(title) and (heading.startswith(title) or title.startswith(heading))
+            and draft.source_words < 80)
+
+
 def _section(draft: _Draft, types: set[str], number: int, letters: bool) -> Section:
     kind = kind_of(types)
     heading, label = draft.heading, draft.label
@@ -204,9 +216,13 @@ def read_epub(path: Path) -> Book:
 
     links = _semantic_links(book)
     letters = is_alphabet_run([d.heading or d.label or "" for d in drafts])
+    titles = _metadata(book, "title")
+    book_title = clean_text(titles[0][0]) if titles else path.stem
     sections: list[Section] = []
     for draft in drafts:
         types = _types(draft, links)
+        if _is_title_page(draft, book_title, not sections):
+            types.add("titlepage")
         what = draft.heading or draft.label or draft.doc_name
         if "gutenberg boilerplate" in types or is_skipped(types):
             reason = "gutenberg boilerplate" if "gutenberg boilerplate" in types else skipped_reason(types)
@@ -224,7 +240,6 @@ def read_epub(path: Path) -> Book:
 
     cover_pages = [doc for (doc, _), types in links.items() if "cover" in types]
     cover, cover_note = find_cover(book, package, cover_pages)
-    titles = _metadata(book, "title")
     creators = _metadata(book, "creator")
     authors = [v.strip() for v, a in creators if a.get("{http://www.idpf.org/2007/opf}role", "aut") == "aut"]
     descriptions = _metadata(book, "description")
@@ -232,7 +247,7 @@ def read_epub(path: Path) -> Book:
     dates = _metadata(book, "date")
     languages = _metadata(book, "language")
     return Book(
-        title=clean_text(titles[0][0]) if titles else path.stem,
+        title=book_title,
         authors=authors or [v.strip() for v, _ in creators],
         language=languages[0][0].strip() if languages else "en",
         chapters=chapters,
