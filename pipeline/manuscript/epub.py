@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -16,7 +17,7 @@ from pipeline.book import Book, Chapter, ChapterKind, Paragraph, Skipped
 from pipeline.errors import InputError
 from pipeline.manuscript.cleaning import clean_text
 from pipeline.manuscript.cover import find_cover
-from pipeline.manuscript.epub_safety import check_epub
+from pipeline.manuscript.epub_safety import check_epub, opf_path
 from pipeline.manuscript.structure import (
     GUTENBERG_IDS, NOTE_TYPES, SKIPPED_TYPES, chapter_title, epub_types, is_notes, is_skipped, kind_of,
     skipped_reason, text_words, types_from_name,
@@ -50,6 +51,7 @@ class _Draft:
     depth: int = 0
     parent: bool = False
     title_words: int = 0
+    skipped_types: set[str] = field(default_factory=set)
 
     @property
     def source_words(self) -> int:
@@ -116,6 +118,8 @@ def _toc_entries(book: epub.EpubBook, names: dict[str, int]) -> list[_TocEntry]:
 
 def _types(draft: _Draft, links: dict) -> set[str]:
     types = draft.types | links.get((draft.doc_name, draft.anchor), set())
+    if not draft.paragraphs and not draft.heading:  # all it holds is a skipped section (a half-title page)
+        types |= draft.skipped_types
     if not types & _DECISIVE:
         types |= (types_from_name(PurePosixPath(draft.doc_name).stem) or types_from_name(draft.label or "")
                   or types_from_name(draft.heading or ""))
@@ -149,6 +153,19 @@ def _section(draft: _Draft, types: set[str], number: int, letters: bool) -> Sect
     if paragraphs and paragraphs[0].text.casefold() in spoken:  # the title is read separately
         paragraphs = paragraphs[1:]
     return Section(title, paragraphs, kind, draft.depth, draft.parent, draft.source_words)
+
+
+def _raw_content(path: Path, docs: list[epub.EpubHtml]) -> list[bytes]:
+    """The documents' bytes as stored: ebooklib re-parses them with a depth limit (256) that silently
+    drops deeply nested text."""
+    with zipfile.ZipFile(path) as archive:
+        base = posixpath.dirname(opf_path(path, archive))
+        names = set(archive.namelist())
+        out = []
+        for doc in docs:
+            name = posixpath.normpath(posixpath.join(base, unquote(doc.get_name())))
+            out.append(archive.read(name) if name in names else doc.get_content())
+        return out
 
 
 def _metadata(book: epub.EpubBook, name: str) -> list[tuple[str, dict]]:
@@ -187,9 +204,9 @@ def read_epub(path: Path) -> Book:
     for item in book.get_items():
         if isinstance(item, epub.EpubNav) and any(item.get_id() == idref for idref, _ in book.spine):
             skipped_words["toc"] += text_words(parse_xhtml(item.get_content()))
-    for index, doc in enumerate(docs):
+    for index, (doc, content) in enumerate(zip(docs, _raw_content(path, docs))):
         anchors = [e.anchor for e in entries if e.doc == index and e.anchor]
-        segments, doc_notes, doc_skipped = read_segments(doc.get_content(), anchors)
+        segments, doc_notes, doc_skipped = read_segments(content, anchors)
         notes.extend(doc_notes)
         for reason, words in doc_skipped.items():
             if reason in _INLINE_SKIPS or reason.startswith("not text"):
@@ -210,7 +227,8 @@ def read_epub(path: Path) -> Book:
                 else:  # not in the TOC: a sibling of the track before it (a child, if that is a parent)
                     depth, parent = (drafts[-1].depth + drafts[-1].parent, False) if drafts else (0, False)
                 drafts.append(_Draft(doc.get_name(), segment.anchor, label, segment.title, set(segment.types),
-                                     segment.paragraphs, depth, parent, segment.title_words))
+                                     segment.paragraphs, depth, parent, segment.title_words,
+                                     set(segment.skipped_types)))
             else:
                 drafts[-1].paragraphs.extend(segment.paragraphs)
 

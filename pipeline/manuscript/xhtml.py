@@ -48,6 +48,7 @@ class Segment:
     title: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     title_words: int = 0  # source words of the heading that became `title`
+    skipped_types: set[str] = field(default_factory=set)  # of skipped sections it opens with
 
     @property
     def source_words(self) -> int:
@@ -140,6 +141,8 @@ class _Walker:
             return self.skip("gutenberg boilerplate", tag)
         types = epub_types(tag)
         if is_skipped(types):
+            if not self.current.paragraphs and not self.runs:
+                self.current.skipped_types |= types
             return self.skip(skipped_reason(types), tag)
         if name in _LISTS and not self.in_notes and is_link_list(tag):
             return self.skip("contents", tag)

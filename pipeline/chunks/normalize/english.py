@@ -183,7 +183,8 @@ class EnglishNormalizer:
         value = int(numeral) if numeral.isdigit() else roman_value(numeral)
         if value is None:
             return m.group()
-        return f"{m.group(1)} {title_case(spell(str(value)))}"
+        label = m.group(1).title() if m.group(1).isupper() and len(m.group(1)) > 1 else m.group(1)
+        return f"{label} {title_case(spell(str(value)))}"
 
     def _regnal(self, m: Match) -> str:
         value = roman_value(m.group(2))
