@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.book import Book
-from pipeline.chunks.chunking import spoken_heading
+from pipeline.chunks.chunking import spoken_heading, spoken_title
 from pipeline.chunks.model import Chunk
 
 
@@ -30,6 +30,7 @@ def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
             "index": index,
             "title": spoken_heading(chapter.located_title, book.language),
             "path": [spoken_heading(title, book.language) for title in chapter.path],
+            "heading": spoken_title(chapter, book.language),  # its own title, as heard at its head
             "kind": chapter.kind.value,
             "words": chapter.words,
             "duration_s": round(spoken_words * 60 / words_per_minute, 1),
@@ -49,3 +50,18 @@ def book_summary(book: Book, chunks: list[Chunk], with_chunks: bool,
         "skipped": [{"what": s.what, "reason": s.reason, "words": s.words} for s in book.skipped],
         "source_words": book.source_words,
     }
+
+
+def tree_rows(summary: dict[str, Any]) -> list[tuple[dict[str, Any] | None, int, str]]:
+    """The chapters as an indented tree: (chapter or None for a parent row, depth, title)."""
+    rows: list[tuple[dict[str, Any] | None, int, str]] = []
+    previous: list[str] = []
+    for chapter in summary["chapters"]:
+        path = chapter["path"]
+        same = 0
+        while same < min(len(path), len(previous)) and path[same] == previous[same]:
+            same += 1
+        rows += [(None, depth, path[depth]) for depth in range(same, len(path))]
+        rows.append((chapter, len(path), chapter["heading"] or chapter["title"]))
+        previous = path
+    return rows
