@@ -37,6 +37,9 @@ class Paragraph:
     emphasis: list[tuple[int, int]] = field(default_factory=list)
     # Words of the source text this paragraph was read from (per text node), for the coverage check.
     source_words: int = 0
+    # Set on the heading of a tiny leaf grouped into a larger track: the leaf's located title, which
+    # becomes a chapter marker inside the track; `text` is the leaf's own title, read as a title.
+    marker: str | None = None
 
 
 @dataclass

@@ -27,6 +27,7 @@ class PlannedChunk(BaseModel):
     paragraph: int
     ends_paragraph: bool
     scene_break_before: bool = False
+    mark: str | None = None  # a chapter marker inside the track starts at this chunk (grouped tiny leaves)
 
 
 class Track(BaseModel):
@@ -120,7 +121,7 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
             key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash, settings.key(), seed)
             planned.append(PlannedChunk(id=chunk.id, key=key, seed=seed, text=chunk.text, role=chunk.role.value,
                                         paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
-                                        scene_break_before=chunk.scene_break_before))
+                                        scene_break_before=chunk.scene_break_before, mark=chunk.mark))
         if planned:
             tracks.append(Track(index=len(tracks), title=titles[index] or f"Track {index}", kind=kinds[index],
                                 chunks=planned))

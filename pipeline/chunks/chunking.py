@@ -70,12 +70,12 @@ def chunk_chapter(chapter: Chapter, index: int, language: str, max_chars: int,
     _check_limits(max_chars, min_chars)
     chunks: list[Chunk] = []
 
-    def add(texts: list[str], paragraph: int, role: ChunkRole, scene_break: bool) -> None:
+    def add(texts: list[str], paragraph: int, role: ChunkRole, scene_break: bool, mark: str | None = None) -> None:
         for i, text in enumerate(texts):
             chunks.append(Chunk(
                 id=chunk_id(language, role, text), chapter=index, paragraph=paragraph, text=text,
                 ends_paragraph=i == len(texts) - 1, role=role,
-                scene_break_before=scene_break and i == 0))
+                scene_break_before=scene_break and i == 0, mark=mark if i == 0 else None))
 
     # Parents first heard here (a book's, a part's, an act's heading and any text it carries), then
     # the chapter's own title after a longer pause (the scene-break pause before it).
@@ -90,6 +90,11 @@ def chunk_chapter(chapter: Chapter, index: int, language: str, max_chars: int,
     for number, (paragraph, spoken) in enumerate(
             zip(chapter.paragraphs, spoken_paragraphs(chapter, language))):
         pending_break = pending_break or paragraph.scene_break_before
+        if paragraph.marker is not None:  # a grouped leaf's title: a marker, after a longer pause
+            heading = text_pieces(spoken_heading(paragraph.text, language), language, max_chars, min_chars)
+            add(heading, number, ChunkRole.TITLE, bool(chunks), paragraph.marker)
+            pending_break = False
+            continue
         texts = text_pieces(spoken, language, max_chars, min_chars)
         if texts:
             add(texts, number, ChunkRole.TEXT, pending_break)

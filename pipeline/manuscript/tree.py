@@ -19,6 +19,12 @@ from pipeline.book import Chapter, ChapterKind, Lead, Paragraph, Skipped
 # the head of its first child; a parent with more text (a chapter the TOC nests a letter under) is a
 # track of its own before its children.
 LEAD_MAX_WORDS = 250
+# Tiny leaves (a poem of a few lines, a dictionary letter with one entry): a run of at least
+# TINY_RUN consecutive chapters under the same parent, each under TINY_WORDS words (about a minute),
+# is one track of at most GROUP_MAX_WORDS words, with a chapter marker per leaf in the M4B.
+TINY_WORDS = 150
+TINY_RUN = 3
+GROUP_MAX_WORDS = 3000
 _SINGLE_LETTER = re.compile(r"^[A-Za-z]\.?$")
 _ROMAN_LETTERS = frozenset("IVXLCDM")
 
@@ -86,8 +92,54 @@ def build_tree(sections: list[Section]) -> Tree:
             tree.skipped.append(Skipped(section.title, "heading without text", section.source_words))
     while open_parents:
         close(open_parents.pop())
-    locate_titles(tree.chapters)
+    for chapter in tree.chapters:
+        chapter.track_title = _located(chapter)
+    tree.chapters = group_tiny_leaves(tree.chapters)
+    _make_unique(tree.chapters)
     return tree
+
+
+def _is_tiny(chapter: Chapter) -> bool:
+    return chapter.kind is ChapterKind.CHAPTER and chapter.words < TINY_WORDS
+
+
+def _group(run: list[Chapter]) -> Chapter:
+    first, last = run[0], run[-1]
+    paragraphs: list[Paragraph] = []
+    for leaf in run:
+        paragraphs.append(Paragraph(leaf.title, marker=leaf.located_title))
+        paragraphs.extend(leaf.paragraphs)
+    group = Chapter(f"{first.title} – {last.title}", paragraphs, ChapterKind.CHAPTER, path=first.path,
+                    leads=first.leads)
+    group.track_title = _located(group)
+    return group
+
+
+def group_tiny_leaves(chapters: list[Chapter]) -> list[Chapter]:
+    """Runs of tiny sibling leaves become one track each (see TINY_WORDS); other chapters stay."""
+    out: list[Chapter] = []
+    run: list[Chapter] = []
+
+    def flush() -> None:
+        if len(run) >= TINY_RUN:
+            out.append(_group(run))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for chapter in chapters:
+        fits = run and chapter.path == run[-1].path and not chapter.leads \
+            and sum(c.words for c in run) + chapter.words <= GROUP_MAX_WORDS
+        if _is_tiny(chapter) and (fits or not run):
+            run.append(chapter)
+            continue
+        flush()
+        if _is_tiny(chapter):
+            run.append(chapter)
+        else:
+            out.append(chapter)
+    flush()
+    return out
 
 
 def _short(title: str) -> str:
@@ -100,14 +152,16 @@ def _contains(outer: str, inner: str) -> bool:
     return f" {inner.casefold()} " in f" {outer.casefold()} "
 
 
-def locate_titles(chapters: list[Chapter]) -> None:
-    """Give every chapter a track title that names its ancestors and is unique within the book."""
-    for chapter in chapters:
-        ancestors = [_short(title) for title in chapter.path]
-        inner = ancestors[1:] + [_short(chapter.title)]
-        # "Epilogue" over "First Epilogue": the inner title already says it.
-        kept = [a for a, i in zip(ancestors, inner) if a and not _contains(i, a)]
-        chapter.track_title = ", ".join([*kept, chapter.title])
+def _located(chapter: Chapter) -> str:
+    """A title that names the chapter's ancestors: "Book II, Part I, Chapter I"."""
+    ancestors = [_short(title) for title in chapter.path]
+    inner = ancestors[1:] + [_short(chapter.title)]
+    # "Epilogue" over "First Epilogue": the inner title already says it.
+    kept = [a for a, i in zip(ancestors, inner) if a and not _contains(i, a)]
+    return ", ".join([*kept, chapter.title])
+
+
+def _make_unique(chapters: list[Chapter]) -> None:
     seen: Counter[str] = Counter(c.located_title for c in chapters)
     numbered: Counter[str] = Counter()
     for chapter in chapters:

@@ -12,8 +12,11 @@ from pipeline.manuscript import read_manuscript
 from tests.manuscript.manuscript_epub_builder import Doc, EpubSpec, build_epub
 
 
-def _chapter(name: str, heading: str, text: str) -> Doc:
-    return Doc(name, f'<section epub:type="chapter"><h3>{heading}</h3><p>{text}</p></section>', "bodymatter")
+FILLER = "<p>" + "And so the story went on for a while. " * 20 + "</p>"  # 160 words: not a tiny leaf
+
+
+def _chapter(name: str, heading: str, text: str, filler: str = FILLER) -> Doc:
+    return Doc(name, f'<section epub:type="chapter"><h3>{heading}</h3><p>{text}</p>{filler}</section>', "bodymatter")
 
 
 def _summary(path: Path) -> dict:
@@ -84,10 +87,13 @@ def test_same_located_title_twice_is_made_unique(tmp_path: Path) -> None:
 
 def test_alphabet_run_headings_are_letters_not_numbers(tmp_path: Path) -> None:
     letters = ["A", "B", "C", "D", "I", "L", "M", "V", "X"]
-    docs = [_chapter(f"{x}.xhtml", x, f"Words that begin with {x.lower()}.") for x in letters]
+    docs = [_chapter(f"{x}.xhtml", x, f"Words that begin with {x.lower()}.", filler="") for x in letters]
     toc = [(x, f"{x}.xhtml", []) for x in letters]
     summary = _summary(build_epub(tmp_path / "dictionary.epub", EpubSpec(docs, toc)))
-    assert [c["title"] for c in summary["chapters"]] == [f"The letter {x}" for x in letters]
+    # Nine tiny letters are one track; each letter is a heading (and an M4B marker) inside it.
+    assert [c["title"] for c in summary["chapters"]] == ["A – X"]
+    spoken = [chunk["text"] for chunk in summary["chapters"][0]["chunks"]]
+    assert [t for t in spoken if t.startswith("The letter")] == [f"The letter {x}" for x in letters]
 
 
 def test_roman_chapters_without_letters_stay_numbers(tmp_path: Path) -> None:
@@ -119,7 +125,7 @@ PG_CONTENTS = ('<h2>CONTENTS</h2><table><tr><td><a class="pginternal" href="tale
 @pytest.mark.parametrize("version", [2, 3])
 def test_gutenberg_boilerplate_licence_and_contents_are_not_read(tmp_path: Path, version: int) -> None:
     front = f"{PG_HEADER}<h1>A Short Tale</h1><p>by Ann Author</p>{PG_CONTENTS}"
-    chapters = "".join(f'<div class="chapter"><h2 id="c{n}">CHAPTER {r}.</h2><p>The {w} chapter of the tale.</p></div>'
+    chapters = "".join(f'<div class="chapter"><h2 id="c{n}">CHAPTER {r}.</h2><p>The {w} chapter of the tale.</p>{FILLER}</div>'
                        for n, r, w in ((1, "I", "first"), (2, "II", "second"), (3, "III", "third")))
     docs = [Doc("tale-0.xhtml", front), Doc("tale-1.xhtml", chapters), Doc("tale-2.xhtml", PG_FOOTER)]
     toc = [("A Short Tale", "tale-0.xhtml", []), ("CHAPTER I.", "tale-1.xhtml#c1", []),
@@ -155,3 +161,32 @@ def test_inline_speaker_label_is_its_own_paragraph(tmp_path: Path) -> None:
             "</section>")
     book = read_manuscript(build_epub(tmp_path / "b.epub", EpubSpec([Doc("c.xhtml", body)], [("Scene", "c.xhtml", [])])))
     assert [p.text for p in book.chapters[0].paragraphs] == ["Hamlet.", "To be, or not to be.", "Enter Ophelia."]
+
+
+def _poems(count: int, lines: int = 2) -> tuple[list[Doc], list]:
+    docs = [Doc("songs.xhtml", '<section epub:type="part"><h2>Songs</h2></section>')]
+    children = []
+    for n in range(1, count + 1):
+        verse = "<br/>".join(f"Line {w} of the song" for w in ("one", "two", "three", "four")[:lines])
+        docs.append(Doc(f"s{n}.xhtml", f'<section epub:type="chapter"><h3>Song {n}</h3><p>{verse}</p></section>'))
+        children.append((f"Song {n}", f"s{n}.xhtml", []))
+    return docs, [("Songs", "songs.xhtml", children)]
+
+
+def test_tiny_leaves_are_grouped_with_a_marker_each(tmp_path: Path) -> None:
+    docs, toc = _poems(4)
+    docs.append(Doc("long.xhtml", '<section epub:type="chapter"><h2>A Long Poem</h2><p>' + "word " * 200 + "</p></section>"))
+    toc.append(("A Long Poem", "long.xhtml", []))
+    book = read_manuscript(build_epub(tmp_path / "poems.epub", EpubSpec(docs, toc)))
+    assert [c.located_title for c in book.chapters] == ["Songs, Song 1 – Song 4", "A Long Poem"]
+    chunks = [c for c in chunk_book(book, max_chars=400) if c.chapter == 0]
+    assert [c.text for c in chunks[:4]] == ["Songs", "Song One – Song Four", "Song One",
+                                            "Line one of the song, Line two of the song"]
+    assert [c.mark for c in chunks if c.mark] == [f"Songs, Song {n}" for n in range(1, 5)]
+    assert all(c.scene_break_before for c in chunks if c.mark)  # the longer pause before each leaf
+
+
+def test_two_tiny_leaves_stay_tracks_of_their_own(tmp_path: Path) -> None:
+    docs, toc = _poems(2)
+    book = read_manuscript(build_epub(tmp_path / "poems.epub", EpubSpec(docs, toc)))
+    assert [c.located_title for c in book.chapters] == ["Songs, Song 1", "Songs, Song 2"]
