@@ -276,6 +276,7 @@ def _write_mp3s(paths: BookPaths, mastered: list[tuple[RenderedPart, Measurement
 
 
 def safe_filename(title: str) -> str:
+    title = title.replace("–", "-").replace("—", "-")  # "Song 1 – Song 3", a group of tiny leaves
     cleaned = "".join(ch if ch.isalnum() or ch in " -_,.'()!&" else " " for ch in title)
     return " ".join(cleaned.split())[:100].strip(" .") or "Track"
 

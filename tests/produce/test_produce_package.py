@@ -124,7 +124,7 @@ def produced_songs(tmp_path_factory):
 def test_grouped_tiny_leaves_have_a_marker_each_in_the_m4b(produced_songs):
     root = produced_songs.root
     assert sorted(p.name for p in (root / "mp3").glob("*.mp3")) == [
-        "01 - Opening Credits.mp3", "02 - Songs, Song 1 – Song 3.mp3", "03 - Closing Credits.mp3"]
+        "01 - Opening Credits.mp3", "02 - Songs, Song 1 - Song 3.mp3", "03 - Closing Credits.mp3"]
     audio = MP4(str(root / "three-songs.m4b"))
     titles = [c.title for c in audio.chapters]
     assert titles == ["Opening Credits", "Songs, Song 1", "Songs, Song 2", "Songs, Song 3", "Closing Credits"]
