@@ -23,7 +23,7 @@ LEAD_MAX_WORDS = 250
 # TINY_RUN consecutive chapters under the same parent, each under TINY_WORDS words (about a minute),
 # is one track of at most GROUP_MAX_WORDS words, with a chapter marker per leaf in the M4B.
 TINY_WORDS = 150
-TINY_RUN = 3
+TINY_RUN = 5
 GROUP_MAX_WORDS = 3000
 _SINGLE_LETTER = re.compile(r"^[A-Za-z]\.?$")
 _ROMAN_LETTERS = frozenset("IVXLCDM")

@@ -174,19 +174,19 @@ def _poems(count: int, lines: int = 2) -> tuple[list[Doc], list]:
 
 
 def test_tiny_leaves_are_grouped_with_a_marker_each(tmp_path: Path) -> None:
-    docs, toc = _poems(4)
+    docs, toc = _poems(5)
     docs.append(Doc("long.xhtml", '<section epub:type="chapter"><h2>A Long Poem</h2><p>' + "word " * 200 + "</p></section>"))
     toc.append(("A Long Poem", "long.xhtml", []))
     book = read_manuscript(build_epub(tmp_path / "poems.epub", EpubSpec(docs, toc)))
-    assert [c.located_title for c in book.chapters] == ["Songs, Song 1 – Song 4", "A Long Poem"]
+    assert [c.located_title for c in book.chapters] == ["Songs, Song 1 – Song 5", "A Long Poem"]
     chunks = [c for c in chunk_book(book, max_chars=400) if c.chapter == 0]
-    assert [c.text for c in chunks[:4]] == ["Songs", "Song One – Song Four", "Song One",
+    assert [c.text for c in chunks[:4]] == ["Songs", "Song One – Song Five", "Song One",
                                             "Line one of the song, Line two of the song"]
-    assert [c.mark for c in chunks if c.mark] == [f"Songs, Song {n}" for n in range(1, 5)]
+    assert [c.mark for c in chunks if c.mark] == [f"Songs, Song {n}" for n in range(1, 6)]
     assert all(c.scene_break_before for c in chunks if c.mark)  # the longer pause before each leaf
 
 
-def test_two_tiny_leaves_stay_tracks_of_their_own(tmp_path: Path) -> None:
-    docs, toc = _poems(2)
+def test_a_few_tiny_leaves_stay_tracks_of_their_own(tmp_path: Path) -> None:
+    docs, toc = _poems(4)
     book = read_manuscript(build_epub(tmp_path / "poems.epub", EpubSpec(docs, toc)))
-    assert [c.located_title for c in book.chapters] == ["Songs, Song 1", "Songs, Song 2"]
+    assert [c.located_title for c in book.chapters] == [f"Songs, Song {n}" for n in range(1, 5)]
