@@ -193,7 +193,6 @@ def read_epub(path: Path) -> Book:
     entries = _toc_entries(book, names)
     if len(entries) < 2 and len(docs) > 2:
         entries = []  # a one-entry TOC ("Start") is no help: fall back to the spine
-    labels = {(e.doc, e.anchor): e.label for e in entries}
     places = {(e.doc, e.anchor): e for e in entries}
     use_spine = not entries
 
@@ -214,8 +213,8 @@ def read_epub(path: Path) -> Book:
             else:  # a whole page or section: name its file
                 skipped.append(Skipped(doc.get_name(), reason, words))
         for segment in segments:
-            label = labels.get((index, segment.anchor))
             entry = places.get((index, segment.anchor))
+            label = entry.label if entry is not None else None
             own_track = use_spine or label is not None
             if segment.anchor is None and not own_track:
                 # Not in the TOC: a continuation of the previous track, unless it says it is something else.
