@@ -38,6 +38,8 @@ class _TocEntry:
     anchor: str | None
     depth: int = 0  # nesting in the TOC
     parent: bool = False  # has children in the TOC
+    # Parents without a link of their own ("Book the First" as a bare label) that this entry opens.
+    unlinked: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -108,11 +110,16 @@ def _toc_entries(book: epub.EpubBook, names: dict[str, int]) -> list[_TocEntry]:
     base = posixpath.dirname(ncx.get_name()) if ncx is not None and not has_nav else ""
     entries: list[_TocEntry] = []
     seen: set[tuple[int, str | None]] = set()
+    unlinked: list[tuple[str, int]] = []
     for label, href, depth, parent in _flatten(book.toc):
         resolved = _resolve(href, base, names) if href else None
-        if resolved is not None and resolved not in seen:
+        unlinked = [(text, level) for text, level in unlinked if level < depth]  # still open above this entry
+        if resolved is None and parent and clean_text(label):
+            unlinked.append((clean_text(label), depth))
+        elif resolved is not None and resolved not in seen:
             seen.add(resolved)
-            entries.append(_TocEntry(clean_text(label), *resolved, depth, parent))
+            entries.append(_TocEntry(clean_text(label), *resolved, depth, parent, unlinked))
+            unlinked = []
     return entries
 
 
@@ -220,6 +227,8 @@ def read_epub(path: Path) -> Book:
                 # Not in the TOC: a continuation of the previous track, unless it says it is something else.
                 decisive = segment.types & (_DECISIVE - {"chapter", "bodymatter"})
                 own_track = bool(segment.title or decisive or not drafts)
+            if entry is not None:  # bare-label parents open here: headings without text of their own
+                drafts += [_Draft("", None, text, None, set(), [], level, True) for text, level in entry.unlinked]
             if own_track:
                 if entry is not None:
                     depth, parent = entry.depth, entry.parent

@@ -190,3 +190,13 @@ def test_a_few_tiny_leaves_stay_tracks_of_their_own(tmp_path: Path) -> None:
     docs, toc = _poems(4)
     book = read_manuscript(build_epub(tmp_path / "poems.epub", EpubSpec(docs, toc)))
     assert [c.located_title for c in book.chapters] == [f"Songs, Song {n}" for n in range(1, 5)]
+
+
+def test_a_parent_that_is_only_a_label_in_the_toc_is_still_a_parent(tmp_path: Path) -> None:
+    docs = [_chapter(f"c{n}.xhtml", f"Chapter {r}", "Text.") for n, r in ((1, "I"), (2, "II"), (3, "I"))]
+    toc = [("Book the First", None, [("Chapter I", "c1.xhtml", []), ("Chapter II", "c2.xhtml", [])]),
+           ("Book the Second", None, [("Chapter I", "c3.xhtml", [])])]
+    summary = _summary(build_epub(tmp_path / "b.epub", EpubSpec(docs, toc)))
+    assert [c["title"] for c in summary["chapters"]] == [
+        "Book the First, Chapter One", "Book the First, Chapter Two", "Book the Second, Chapter One"]
+    assert [c["chunks"][0]["text"] for c in summary["chapters"]] == ["Book the First", "Chapter Two", "Book the Second"]
