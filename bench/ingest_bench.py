@@ -1,8 +1,10 @@
 """Ingest benchmark: manuscript -> Book -> spoken-form chunks, timed per stage.
 
-Usage: .venv/bin/python bench/ingest_bench.py [path/to/book.epub]
+Usage: .venv/bin/python bench/ingest_bench.py [path/to/book.epub] [--no-large]
 Target: the whole run under 10 s on a 2-core machine (normalise + segment + chunk well under 8 s
-for 100k words). Writes bench/results/ingest.json.
+for 100k words). Also reads the largest shared book (War and Peace, ~560k words) and reports its
+words per second as a ratio to the Wodehouse figure, and checks that chunking stays linear: 1M
+synthetic words may take at most ~25x the time of 40k. Writes bench/results/ingest.json.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from pipeline.chunks import chunk_book, spoken_paragraphs  # noqa: E402
 from pipeline.chunks.sentences import split_sentences  # noqa: E402
 
 DEFAULT_BOOK = REPO.parent / "shared/books/love-among-the-chickens.epub"
+LARGE_BOOK = REPO.parent / "shared/books/leo-tolstoy_war-and-peace_louise-maude_aylmer-maude.epub"
+LINEAR_LIMIT = 25  # 1M words against 40k words (25x the words): no more than 25x the time
 RESULTS = REPO / "bench/results/ingest.json"
 MAX_CHARS = 400
 # Realistic paragraphs (dialogue, numbers, abbreviations) for the 100k-word synthetic budget check.
@@ -49,8 +53,26 @@ def synthetic_book(words: int = 100_000) -> Book:
     return Book(title="Synthetic", authors=["Bench"], language="en", chapters=chapters)
 
 
+def _ingest(path: Path) -> tuple[int, float]:
+    """Words and seconds for read + chunk_book, the real pipeline's ingest."""
+    from pipeline.manuscript import read_manuscript
+
+    started = time.perf_counter()
+    book = read_manuscript(path)
+    chunk_book(book, MAX_CHARS)
+    return book.words, time.perf_counter() - started
+
+
+def _chunk_seconds(words: int) -> float:
+    book = synthetic_book(words)
+    started = time.perf_counter()
+    chunk_book(book, MAX_CHARS)
+    return time.perf_counter() - started
+
+
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_BOOK
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = Path(args[0]) if args else DEFAULT_BOOK
     from pipeline.manuscript import read_manuscript  # written alongside; imported late on purpose
 
     t0 = time.perf_counter()
@@ -94,6 +116,23 @@ def main() -> None:
         "chunk_book_s": round(t6 - t5, 3),
         "words_per_s": round(synthetic.words / (t6 - t5)),
     }
+    if "--no-large" not in sys.argv and LARGE_BOOK.exists():
+        large_words, large_s = _ingest(LARGE_BOOK)
+        small_s, big_s = _chunk_seconds(40_000), _chunk_seconds(1_000_000)
+        result["large"] = {
+            "book": LARGE_BOOK.name,
+            "words": large_words,
+            "seconds": round(large_s, 3),
+            "words_per_s": round(large_words / large_s),
+            "ratio_to_wodehouse": round(large_words / large_s / result["words_per_s"], 2),
+        }
+        result["linearity"] = {  # chunking time of 1M synthetic words over that of 40k words
+            "words_40k_s": round(small_s, 3),
+            "words_1m_s": round(big_s, 3),
+            "time_ratio": round(big_s / small_s, 1),
+            "limit": LINEAR_LIMIT,
+            "linear": big_s / small_s <= LINEAR_LIMIT,
+        }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     for key, value in result.items():

@@ -35,6 +35,29 @@ class Paragraph:
     scene_break_before: bool = False
     # Character spans of emphasised text (italics etc.) in `text`, kept for expressive engines.
     emphasis: list[tuple[int, int]] = field(default_factory=list)
+    # Words of the source text this paragraph was read from (per text node), for the coverage check.
+    source_words: int = 0
+    # Set on the heading of a tiny leaf grouped into a larger track: the leaf's located title, which
+    # becomes a chapter marker inside the track; `text` is the leaf's own title, read as a title.
+    marker: str | None = None
+
+
+@dataclass
+class Lead:
+    """A parent section's heading and its own text (a part title page, an epigraph): spoken once,
+    at the head of the parent's first track, followed by a longer pause."""
+
+    title: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+@dataclass
+class Skipped:
+    """Something in the manuscript that is deliberately not read, and why."""
+
+    what: str  # a title, a file name or a description ("page number")
+    reason: str  # "titlepage", "notes", "page number", "gutenberg boilerplate"...
+    words: int
 
 
 @dataclass
@@ -42,10 +65,18 @@ class Chapter:
     title: str  # written title, e.g. "Chapter XII: A Letter" (normalised to spoken form later)
     paragraphs: list[Paragraph]
     kind: ChapterKind = ChapterKind.CHAPTER
+    path: list[str] = field(default_factory=list)  # ancestors' written titles, outermost first
+    leads: list[Lead] = field(default_factory=list)  # ancestors first heard here, outermost first
+    # Unique title that says where the track is ("Book II, Chapter I: Five Years Later"); "" = `title`.
+    track_title: str = ""
 
     @property
     def words(self) -> int:
         return sum(len(p.text.split()) for p in self.paragraphs)
+
+    @property
+    def located_title(self) -> str:
+        return self.track_title or self.title
 
 
 @dataclass
@@ -66,6 +97,8 @@ class Book:
     cover: Cover | None = None
     cover_note: str | None = None  # why there is no usable cover, or what was done to fit the cover to stores
     notes: Chapter | None = None  # endnote bodies, not read unless asked for
+    skipped: list[Skipped] = field(default_factory=list)  # what is deliberately not read
+    source_words: int | None = None  # words of the source read aloud (per text node), where counted
 
     @property
     def author(self) -> str:

@@ -78,7 +78,7 @@ def inspect(
     """Show a manuscript's metadata and the chapters that will be read."""
 
     def action() -> None:
-        from pipeline.chunks import book_summary, chunk_book
+        from pipeline.chunks import book_summary, chunk_book, tree_rows
         from pipeline.lexicon.usage import book_pronouncer_for
         from pipeline.manuscript import read_manuscript
 
@@ -98,11 +98,17 @@ def inspect(
         console.print(f"cover: {shown(cover or book.cover_note or 'none')}",
                       highlight=False)
         table = Table("#", "title", "kind", "words", "est. duration")
-        for chapter, written in zip(summary["chapters"], book.chapters):
+        for chapter, depth, title in tree_rows(summary):  # parents as unnumbered rows, children indented
+            if chapter is None:
+                table.add_row("", "  " * depth + f"[bold]{shown(title)}[/bold]", "", "", "")
+                continue
             minutes = chapter.get("duration_s", chapter["words"] / 155 * 60) / 60
-            table.add_row(str(chapter["index"]), shown(chapter["title"]), written.kind.value, str(chapter["words"]),
+            table.add_row(str(chapter["index"]), "  " * depth + shown(title), chapter["kind"], str(chapter["words"]),
                           f"{minutes:.1f} min")
         console.print(table)
+        if summary["skipped"]:
+            console.print("not read: " + ", ".join(f"{s['what']} ({s['reason']}, {s['words']} words)"
+                                                   for s in summary["skipped"]), highlight=False)
         total = sum(c["words"] for c in summary["chapters"])
         console.print(f"{len(book.chapters)} chapters, {total} words, about {total / 155 / 60:.1f} hours")
 

@@ -30,6 +30,7 @@ class PlannedChunk(BaseModel):
     scene_break_before: bool = False
     speech: str | None = None  # what the engine reads, when the lexicon changed `text`
     pronunciations: list[dict[str, str]] = []  # lexicon entries applied: {"grapheme", "alias"|"ipa"}
+    mark: str | None = None  # a chapter marker inside the track starts at this chunk (grouped tiny leaves)
 
     @property
     def engine_text(self) -> str:
@@ -137,15 +138,16 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
     by_chapter: dict[int, list[Chunk]] = {}
     for chunk in chunk_book(spoken, max_chars=engine.max_chunk_chars):
         by_chapter.setdefault(chunk.chapter, []).append(chunk)
-    titles = ["Opening Credits", *(c.title for c in book.chapters), "Closing Credits"]
+    titles = ["Opening Credits", *(c.located_title for c in book.chapters), "Closing Credits"]
     kinds = ["credits", *(c.kind.value for c in book.chapters), "credits"]
     tracks = []
     for index, chapter in enumerate(chapters):
         planned: list[PlannedChunk] = []
-        carried_break = False
+        carried_break, carried_mark = False, None
         for chunk in by_chapter.get(index, []):
             if not speakable(chunk.text):  # "—", "* * *": no engine says anything for it
                 carried_break = carried_break or chunk.scene_break_before
+                carried_mark = carried_mark or chunk.mark
                 if chunk.ends_paragraph and planned and planned[-1].paragraph == chunk.paragraph:
                     planned[-1].ends_paragraph = True
                 continue
@@ -154,12 +156,13 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
             said = PlannedChunk(id=chunk.id, key="", seed=seed, text=chunk.text, role=chunk.role.value,
                                 paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
                                 scene_break_before=chunk.scene_break_before or carried_break,
+                                mark=chunk.mark or carried_mark,
                                 speech=applied.text if applied and applied.text != chunk.text else None,
                                 pronunciations=applied.pronunciations if applied else [])
             said.key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash,
                                  settings.key() + said.lexicon_key, seed)
             planned.append(said)
-            carried_break = False
+            carried_break, carried_mark = False, None
         if planned:
             tracks.append(Track(index=len(tracks), title=titles[index] or f"Track {index}", kind=kinds[index],
                                 chunks=planned))

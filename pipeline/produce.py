@@ -235,7 +235,9 @@ def package(paths: BookPaths, options: ProduceOptions, mastered: list[tuple[Rend
         marks = []
         if "m4b" in options.formats:
             pieces = [(title, Path(rendered.aac)) for (rendered, _), title in zip(mastered, titles)]
-            marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work)
+            leaf_marks = {c.id: c.mark for c in plan.chunks if c.mark}  # grouped tiny leaves
+            inner = [[(t.start, leaf_marks[t.id]) for t in r.timings if t.id in leaf_marks] for r, _ in mastered]
+            marks = write_m4b(pieces, paths.m4b, tags, cover, paths.work, inner)
             outputs.append(paths.m4b)
             write_captions(paths.root / plan.slug, [cue for (r, _), mark in zip(mastered, marks) for cue in file_cues(
                 [asdict(t) for t in r.timings], info.language, offset=mark.start / OUTPUT_RATE)])
@@ -292,6 +294,7 @@ def _write_mp3s(paths: BookPaths, mastered: list[tuple[RenderedPart, Measurement
 
 
 def safe_filename(title: str) -> str:
+    title = title.replace("–", "-").replace("—", "-")  # "Song 1 – Song 3", a group of tiny leaves
     cleaned = "".join(ch if ch.isalnum() or ch in " -_,.'()!&" else " " for ch in title)
     return " ".join(cleaned.split())[:100].strip(" .") or "Track"
 

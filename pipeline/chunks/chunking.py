@@ -9,6 +9,8 @@ and sentences with nothing to say, such as "—" or "* * *": no letter or digit,
 
 from __future__ import annotations
 
+import re
+
 from pipeline.book import Book, Chapter
 from pipeline.chunks.ids import chunk_id
 from pipeline.chunks.model import Chunk, ChunkRole
@@ -18,17 +20,29 @@ from pipeline.chunks.sentences import split_sentences
 from pipeline.chunks.splitting import split_long_sentence
 
 DEFAULT_MIN_CHARS = 20
+# A line break (verse, an address, a letter's close) is a short pause: a comma where the line does not
+# already end in punctuation, so that verse is not read as one run-on sentence.
+_LINE_END = re.compile(r"(?<=\w)[ \t]*\n\s*")
+
+
+def spoken_heading(title: str, language: str) -> str:
+    """A written heading as read aloud ("Chapter XII" -> "Chapter Twelve"); "" if untitled."""
+    return collapse_whitespace(normalizer_for(language).title(title or ""))
 
 
 def spoken_title(chapter: Chapter, language: str) -> str:
-    """The chapter title as read aloud ("Chapter XII" -> "Chapter Twelve"); "" if untitled."""
-    return collapse_whitespace(normalizer_for(language).title(chapter.title or ""))
+    """The chapter's own title as read aloud at its head."""
+    return spoken_heading(chapter.title, language)
+
+
+def spoken_text(paragraphs: list, language: str) -> list[str]:
+    normalizer = normalizer_for(language)
+    return [collapse_whitespace(normalizer.text(_LINE_END.sub(", ", p.text))) for p in paragraphs]
 
 
 def spoken_paragraphs(chapter: Chapter, language: str) -> list[str]:
     """Each paragraph's spoken form (one entry per paragraph, "" where nothing is left to read)."""
-    normalizer = normalizer_for(language)
-    return [collapse_whitespace(normalizer.text(p.text)) for p in chapter.paragraphs]
+    return spoken_text(chapter.paragraphs, language)
 
 
 def text_pieces(text: str, language: str, max_chars: int, min_chars: int) -> list[str]:
@@ -62,19 +76,31 @@ def chunk_chapter(chapter: Chapter, index: int, language: str, max_chars: int,
     _check_limits(max_chars, min_chars)
     chunks: list[Chunk] = []
 
-    def add(texts: list[str], paragraph: int, role: ChunkRole, scene_break: bool) -> None:
+    def add(texts: list[str], paragraph: int, role: ChunkRole, scene_break: bool, mark: str | None = None) -> None:
         for i, text in enumerate(texts):
             chunks.append(Chunk(
                 id=chunk_id(language, role, text), chapter=index, paragraph=paragraph, text=text,
                 ends_paragraph=i == len(texts) - 1, role=role,
-                scene_break_before=scene_break and i == 0))
+                scene_break_before=scene_break and i == 0, mark=mark if i == 0 else None))
 
+    # Parents first heard here (a book's, a part's, an act's heading and any text it carries), then
+    # the chapter's own title after a longer pause (the scene-break pause before it).
+    for lead in chapter.leads:
+        add(text_pieces(spoken_heading(lead.title, language), language, max_chars, min_chars), -1,
+            ChunkRole.TITLE, False)
+        for spoken in spoken_text(lead.paragraphs, language):
+            add(text_pieces(spoken, language, max_chars, min_chars), -1, ChunkRole.TITLE, False)
     title = spoken_title(chapter, language)
-    add(text_pieces(title, language, max_chars, min_chars), -1, ChunkRole.TITLE, False)
+    add(text_pieces(title, language, max_chars, min_chars), -1, ChunkRole.TITLE, bool(chunks))
     pending_break = False  # a scene break before a paragraph with nothing to read moves on
     for number, (paragraph, spoken) in enumerate(
             zip(chapter.paragraphs, spoken_paragraphs(chapter, language))):
         pending_break = pending_break or paragraph.scene_break_before
+        if paragraph.marker is not None:  # a grouped leaf's title: a marker, after a longer pause
+            heading = text_pieces(spoken_heading(paragraph.text, language), language, max_chars, min_chars)
+            add(heading, number, ChunkRole.TITLE, bool(chunks), paragraph.marker)
+            pending_break = False
+            continue
         texts = text_pieces(spoken, language, max_chars, min_chars)
         if texts:
             add(texts, number, ChunkRole.TEXT, pending_break)

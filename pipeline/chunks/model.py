@@ -26,3 +26,4 @@ class Chunk:
     ends_paragraph: bool  # the last chunk of its paragraph (or of the title): a longer pause follows
     role: ChunkRole = ChunkRole.TEXT
     scene_break_before: bool = False  # first chunk of a paragraph that follows a scene break
+    mark: str | None = None  # a chapter marker starts here (a grouped tiny leaf's title)

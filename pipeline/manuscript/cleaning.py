@@ -47,6 +47,12 @@ def clean_text(text: str) -> str:
     return _collapse(text).strip()
 
 
+def count_words(text: str) -> int:
+    """Words in a piece of source text: whitespace-separated tokens with a letter or digit in them
+    (so "* * *" and "—" count none). Counted per text node, the same way the coverage check counts."""
+    return sum(1 for token in text.split() if any(c.isalnum() for c in token))
+
+
 def is_scene_break(text: str) -> bool:
     return bool(text.strip()) and bool(_SCENE_BREAK.match(text))
 
@@ -64,7 +70,8 @@ def join_hyphenated_lines(text: str) -> str:
     return _LINE_END_HYPHEN.sub(join, text)
 
 
-def paragraph_from_runs(runs: list[Run], scene_break_before: bool = False) -> Paragraph | None:
+def paragraph_from_runs(runs: list[Run], scene_break_before: bool = False,
+                        source_words: int = 0) -> Paragraph | None:
     """Collapse whitespace across runs (keeping explicit line breaks as "\\n") and record emphasis spans."""
     pieces: list[str] = []
     length = 0
@@ -95,7 +102,8 @@ def paragraph_from_runs(runs: list[Run], scene_break_before: bool = False) -> Pa
             pending = pending or " "
     if not length:
         return None
-    return Paragraph("".join(pieces), scene_break_before=scene_break_before, emphasis=spans)
+    return Paragraph("".join(pieces), scene_break_before=scene_break_before, emphasis=spans,
+                     source_words=source_words)
 
 
 def plain_paragraphs(blocks: list[str]) -> list[Paragraph]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 
-from bs4 import Tag
+from bs4 import NavigableString, Tag
 
 from pipeline.book import ChapterKind
+from pipeline.manuscript.cleaning import count_words
 
 # Never read: navigation, title pages, legal text, indexes, lists, ads, cover pages.
 SKIPPED_TYPES = frozenset(
@@ -48,6 +49,43 @@ def epub_types(tag: Tag) -> set[str]:
     """epub:type (and ARIA doc-* role) words, without vocabulary prefixes ("z3998:fiction" -> "fiction")."""
     words = str(tag.get("epub:type") or "").split() + str(tag.get("role") or "").split()
     return {w.rsplit(":", 1)[-1].removeprefix("doc-").lower() for w in words}
+
+
+# Project Gutenberg's EPUBs (ebookmaker) wrap their header and licence in these sections/files.
+GUTENBERG_IDS = frozenset({"pg-header", "pg-footer", "pg-smallprint", "pg-machine-header"})
+_GUTENBERG_CLASSES = frozenset({"pg-boilerplate", "pgheader", "pgfooter", "pg-smallprint"})
+_PERSONA_CLASSES = frozenset({"persona", "speaker", "character", "speech-heading"})
+
+
+def text_words(tag: Tag) -> int:
+    """Source words under a tag, counted per text node (comments, scripts and styles are not text)."""
+    return sum(count_words(str(s)) for s in tag.descendants if type(s) is NavigableString)
+
+
+def is_gutenberg_boilerplate(tag: Tag) -> bool:
+    return str(tag.get("id") or "") in GUTENBERG_IDS or bool(_GUTENBERG_CLASSES & set(tag.get("class") or []))
+
+
+def is_persona(tag: Tag, types: set[str]) -> bool:
+    """A speaker label in drama ("persona" semantics or a speaker class), outside stage directions."""
+    if "persona" not in types and not _PERSONA_CLASSES & set(tag.get("class") or []):
+        return False
+    return not any("stage-direction" in epub_types(parent) for parent in tag.parents if parent.name != "body")
+
+
+def is_link_list(tag: Tag) -> bool:
+    """A block that is only internal links (a generated or printed table of contents): at least
+    three links, and all but a few words of its text inside them."""
+    links = [a for a in tag.find_all("a", href=True)
+             if not str(a["href"]).startswith(("http:", "https:", "mailto:")) and not is_noteref(a)]
+    if len(links) < 3:
+        return False
+    total = text_words(tag)
+    return total > 0 and sum(text_words(a) for a in links) >= 0.8 * total
+
+
+def skipped_reason(types: set[str]) -> str:
+    return sorted(types & SKIPPED_TYPES)[0] if types & SKIPPED_TYPES else "skipped"
 
 
 def types_from_name(name: str) -> set[str]:

@@ -34,10 +34,10 @@ class Part:
 
 
 def _pause_after(chunk: PlannedChunk, following: PlannedChunk | None, settings: MasteringSettings) -> float:
+    if following is not None and following.scene_break_before:  # a scene break, or after a part's heading
+        return settings.scene_pause_s
     if chunk.role == "title":
         return settings.title_pause_s if chunk.ends_paragraph else settings.sentence_pause_s
-    if following is not None and following.scene_break_before:
-        return settings.scene_pause_s
     return settings.paragraph_pause_s if chunk.ends_paragraph else settings.sentence_pause_s
 
 

@@ -45,9 +45,20 @@ def _escape(text: str) -> str:
     return text
 
 
+def _split(mark: ChapterMark, inner: list[tuple[float, str]]) -> list[ChapterMark]:
+    """A piece's marker split at markers inside it ((seconds into the piece, title), in order): the
+    first inner marker starts with the piece, so that its heading is inside its own chapter."""
+    if not inner:
+        return [mark]
+    starts = [mark.start] + [mark.start + round(seconds * OUTPUT_RATE) for seconds, _ in inner[1:]]
+    ends = starts[1:] + [mark.end]
+    return [ChapterMark(title, start, end) for (_, title), start, end in zip(inner, starts, ends)]
+
+
 def write_m4b(pieces: list[tuple[str, Path]], out: Path, tags: dict[str, str], cover: tuple[bytes, str] | None,
-              work: Path) -> list[ChapterMark]:
-    """Join `(chapter title, ADTS file)` pieces into `out`, atomically."""
+              work: Path, inner: list[list[tuple[float, str]]] | None = None) -> list[ChapterMark]:
+    """Join `(chapter title, ADTS file)` pieces into `out`, atomically; `inner` (per piece) adds a
+    chapter marker per grouped tiny leaf. Returns one marker per piece."""
     joined = work / "book.aac"
     marks: list[ChapterMark] = []
     position = 0
@@ -61,7 +72,8 @@ def write_m4b(pieces: list[tuple[str, Path]], out: Path, tags: dict[str, str], c
                     sink.write(block)
     meta = work / "chapters.ffmeta"
     lines = [";FFMETADATA1"]
-    for mark in marks:
+    chapters = [c for i, mark in enumerate(marks) for c in _split(mark, inner[i] if inner else [])]
+    for mark in chapters:
         lines += ["[CHAPTER]", f"TIMEBASE=1/{OUTPUT_RATE}", f"START={mark.start}", f"END={mark.end}",
                   f"title={_escape(mark.title)}"]
     meta.write_text("\n".join(lines) + "\n", encoding="utf-8")

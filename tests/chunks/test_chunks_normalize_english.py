@@ -99,7 +99,7 @@ DATES = {
 ROMAN = {
     "Chapter XII": "Chapter Twelve",
     "Part IV": "Part Four",
-    "CHAPTER IV": "CHAPTER Four",
+    "CHAPTER IV": "Chapter Four",  # an all-capitals label is said as a word, not spelled
     "Chapter I": "Chapter One",
     "Act I, Scene ii": "Act One, Scene Two",
     "George III": "George the Third",
@@ -215,7 +215,7 @@ def test_punctuation(written, spoken):
 
 TITLES = {
     "XII": "Twelve",
-    "I": "One",
+    "I": "The letter I",  # a lone letter is never a number (a numbered chapter is "Chapter I" by then)
     "XII. The Letter": "Twelve. The Letter",
     "IV: Arrival": "Four: Arrival",
     "3": "Three",
@@ -237,3 +237,49 @@ def test_lookup_uses_primary_subtag():
     assert isinstance(normalizer_for("en-GB"), EnglishNormalizer)
     assert isinstance(normalizer_for("EN_us"), EnglishNormalizer)
     assert normalizer_for("en").language == "en"
+
+
+# Numbers in headings come from context, never from the letter alone (issue 14).
+HEADING_NUMBERS = {
+    # A label word and a numeral: a cardinal, the same kind of number for every label word.
+    **{f"{label} IV": f"{label} Four" for label in (
+        "Chapter", "Book", "Part", "Letter", "Act", "Scene", "Canto", "Volume", "Section", "Stave", "Epistle",
+        "Lecture", "Sonnet", "Tale", "Story", "Essay", "Sermon", "Discourse", "Meditation", "Episode")},
+    "Letter I": "Letter One",
+    "Stave I: Marley's Ghost": "Stave One: Marley's Ghost",
+    "Canto XXXIV": "Canto Thirty-Four",
+    "Book 3": "Book Three",
+    # Regnal names stay ordinal.
+    "George III": "George the Third",
+    "The Reign of Louis XIV": "The Reign of Louis the Fourteenth",
+    # A lone letter (a dictionary's headings) is the letter, whatever Roman numeral it could be.
+    "A": "The letter A", "C": "The letter C", "D": "The letter D", "L": "The letter L", "M": "The letter M",
+    "V": "The letter V", "X": "The letter X",
+    "C: Cabbage to Cyclops": "C: Cabbage to Cyclops",
+    # The pronoun stays the pronoun.
+    "I Remember": "I Remember",
+    "Part I think": "Part I think",
+    # Bare numerals of more than one letter are numbers.
+    "XII": "Twelve", "LX": "Sixty", "XII. The Letter": "Twelve. The Letter",
+}
+
+
+@cases(HEADING_NUMBERS)
+def test_heading_numbers_from_context(written, spoken):
+    assert normalizer_for("en").title(written) == spoken
+
+
+LIST_NUMERALS = {
+    "I. The first rule of the house.": "One. The first rule of the house.",
+    "IV. The fourth rule.": "Four. The fourth rule.",
+    "I went home.": "I went home.",
+    "I. M. Pei built it.": "I. M. Pei built it.",  # initials, not a list
+    "C. S. Lewis wrote it.": "C. S. Lewis wrote it.",
+    "Letter I wrote was long.": "Letter I wrote was long.",
+    "Then I. Then you.": "Then I. Then you.",  # only at the start of a paragraph
+}
+
+
+@cases(LIST_NUMERALS)
+def test_roman_list_numerals_at_paragraph_start(written, spoken):
+    assert normalizer_for("en").text(written) == spoken

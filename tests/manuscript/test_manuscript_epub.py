@@ -47,7 +47,7 @@ def test_mid_file_anchors_split_the_document(tmp_path: Path, version: int) -> No
     ]
 
 
-def test_nested_parts_flattened_and_empty_part_pages_dropped(tmp_path: Path) -> None:
+def test_nested_parts_are_a_tree_and_each_part_is_heard_once(tmp_path: Path) -> None:
     docs = [
         Doc("p1.xhtml", '<section epub:type="part"><h1>Part One</h1></section>'),
         *three_chapters()[:2],
@@ -59,7 +59,13 @@ def test_nested_parts_flattened_and_empty_part_pages_dropped(tmp_path: Path) -> 
         ("Part Two", "p2.xhtml", [("Chapter 3", "c3.xhtml", [])]),
     ]
     book = read_manuscript(build_epub(tmp_path / "b.epub", EpubSpec(docs, toc)))
-    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2", "Part Two", "Chapter 3"]
+    assert [c.title for c in book.chapters] == ["Chapter 1", "Chapter 2", "Chapter 3"]
+    assert [c.located_title for c in book.chapters] == [
+        "Part One, Chapter 1", "Part One, Chapter 2", "Part Two, Chapter 3"]
+    assert [c.path for c in book.chapters] == [["Part One"], ["Part One"], ["Part Two"]]
+    # A part's heading and its own words lead its first chapter, and only that one.
+    assert [[(lead.title, [p.text for p in lead.paragraphs]) for lead in c.leads] for c in book.chapters] == [
+        [("Part One", [])], [], [("Part Two", ["A part with its own words."])]]
 
 
 @pytest.mark.parametrize("version", [2, 3])

@@ -106,3 +106,36 @@ def test_language_the_engine_cannot_speak_is_refused(tmp_path):
     assert done.returncode == 1
     assert "cannot speak 'fr'" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out" / "a-tiny-test-book" / "mp3").exists()
+
+
+@pytest.fixture(scope="module")
+def produced_songs(tmp_path_factory):
+    """Five tiny poems under a part: one track, with an M4B chapter marker per poem."""
+    folder = tmp_path_factory.mktemp("songs")
+    songs = [Doc(f"s{n}.xhtml", xhtml(f'<section epub:type="chapter"><h3>Song {n}</h3><p>Sing of the {word} '
+                                      f'hour,<br/>and sing it low.</p></section>', "bodymatter"))
+             for n, word in ((1, "first"), (2, "second"), (3, "third"), (4, "fourth"), (5, "fifth"))]
+    spec = EpubSpec(title="Five Songs", authors=["Jo Writer"],
+                    docs=[Doc("part.xhtml", xhtml('<section epub:type="part"><h2>Songs</h2></section>')), *songs],
+                    toc=[("Songs", "part.xhtml", [(f"Song {n}", f"s{n}.xhtml", []) for n in range(1, 6)])])
+    return produce(ProduceOptions(manuscript=build_epub(folder / "songs.epub", spec), output_root=folder / "out",
+                                  qa=False))
+
+
+def test_grouped_tiny_leaves_have_a_marker_each_in_the_m4b(produced_songs):
+    root = produced_songs.root
+    assert sorted(p.name for p in (root / "mp3").glob("*.mp3")) == [
+        "01 - Opening Credits.mp3", "02 - Songs, Song 1 - Song 5.mp3", "03 - Closing Credits.mp3"]
+    audio = MP4(str(root / "five-songs.m4b"))
+    titles = [c.title for c in audio.chapters]
+    assert titles == ["Opening Credits", *(f"Songs, Song {n}" for n in range(1, 6)), "Closing Credits"]
+    starts = [c.start for c in audio.chapters]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    # Each marker after the first in the group starts where that song's title is heard (its caption cue).
+    cues = (root / "five-songs.vtt").read_text()
+    for title, start in zip(titles[2:6], starts[2:6]):
+        spoken = "Song " + {"2": "Two", "3": "Three", "4": "Four", "5": "Five"}[title[-1]]
+        stamp = re.search(rf"(\d\d):(\d\d):(\d\d)\.(\d\d\d) --> [^\n]+\n{spoken}\n", cues)
+        assert stamp, spoken
+        h, m, s, ms = map(int, stamp.groups())
+        assert h * 3600 + m * 60 + s + ms / 1000 == pytest.approx(start, abs=0.05)

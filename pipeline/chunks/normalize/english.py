@@ -71,7 +71,12 @@ _DIGITS = re.compile(r"\d+")
 _AMPERSAND = re.compile(r" ?& ?")
 _DEGREE_SIGN = re.compile(r" ?° ?")
 
-_TITLE_NUMERAL = re.compile(r"^([IVXLCDM]+|[ivxlcdm]+|\d+)(?=$|[.:] | [—–-] |[.:]$)")
+# A title that starts with a bare numeral ("XII", "XII. The Letter"); a lone L, C, D or M is a letter.
+_TITLE_NUMERAL = re.compile(r"^((?![LCDM]\b)[IVXLCDM]+|[ivxlcdm]{2,}|\d+)(?=$|[.:] | [—–-] |[.:]$)")
+_LETTER_TITLE = re.compile(r"^([A-Za-z])\.?$")  # a dictionary's "C": the letter, never a number
+# A list item numbered in Roman numerals at the start of a paragraph ("I. The first rule"); a lone
+# letter other than I, V, X is an initial ("C. S. Lewis"), and so is one followed by another initial.
+_LIST_NUMERAL = re.compile(r"^((?![LCDM]\.)[IVXLCDM]+)\. (?=[A-Z\"“‘'][^.\s])")
 
 
 def _sentence_stop(text: str, end: int) -> str:
@@ -113,6 +118,7 @@ class EnglishNormalizer:
 
     def text(self, text: str) -> str:
         text = clean_punctuation(text)
+        text = _LIST_NUMERAL.sub(self._list_numeral, text, count=1)
         for rule in (self._abbreviations, self._roman, self._dates, self._times, self._money,
                      self._measures, self._numbers, self._symbols):
             text = rule(text)
@@ -120,12 +126,20 @@ class EnglishNormalizer:
 
     def title(self, title: str) -> str:
         title = clean_punctuation(title)
+        letter = _LETTER_TITLE.match(title)
+        if letter:
+            return f"The letter {letter.group(1).upper()}"
         m = _TITLE_NUMERAL.match(title)
         if m:  # a title that is (or starts with) a bare number: "XII", "XII. The Letter", "3"
             value = int(m.group(1)) if m.group(1).isdigit() else roman_value(m.group(1))
             if value is not None and 0 < value <= 300:
                 title = title_case(spell(str(value))) + title[m.end():]
         return self.text(title)
+
+    @staticmethod
+    def _list_numeral(m: Match) -> str:
+        value = roman_value(m.group(1))
+        return f"{title_case(spell(str(value)))}. " if value else m.group()
 
     # -- abbreviations ---------------------------------------------------------------------
 
@@ -169,7 +183,8 @@ class EnglishNormalizer:
         value = int(numeral) if numeral.isdigit() else roman_value(numeral)
         if value is None:
             return m.group()
-        return f"{m.group(1)} {title_case(spell(str(value)))}"
+        label = m.group(1).title() if m.group(1).isupper() and len(m.group(1)) > 1 else m.group(1)
+        return f"{label} {title_case(spell(str(value)))}"
 
     def _regnal(self, m: Match) -> str:
         value = roman_value(m.group(2))

@@ -33,7 +33,12 @@ MONTH_ABBREVIATIONS = {m[:3]: m for m in MONTHS} | {"Sept": "September"}
 
 # Headings whose number is read as a cardinal: "Chapter XII" -> "Chapter Twelve".
 NUMBERED_HEADINGS = ["Chapter", "Part", "Book", "Volume", "Vol.", "Section", "Act", "Scene",
-                     "Canto", "Appendix", "Article", "Stage", "Phase", "Psalm", "World War"]
+                     "Canto", "Appendix", "Article", "Stage", "Phase", "Psalm", "World War",
+                     # Label words of letters, lectures, poems and tales: "Letter IV" is "Letter Four",
+                     # read as the same kind of number as the chapters are.
+                     "Letter", "Stave", "Epistle", "Lecture", "Lesson", "Sonnet", "Fable", "Tale", "Story",
+                     "Essay", "Sermon", "Discourse", "Dialogue", "Meditation", "Episode", "Prologue",
+                     "Epilogue", "Ode", "Elegy", "Hymn", "Song", "Night", "Day", "Movement"]
 
 # Monarchs and popes, whose numeral is an ordinal: "George III" -> "George the Third".
 REGNAL_NAMES = {
