@@ -32,6 +32,13 @@ def max_frames_for_text(text: str, frames_per_char: float = FRAMES_PER_CHAR, mar
     return max(1, min(hard_cap, int(math.ceil(len(text) * frames_per_char)) + margin))
 
 
+def cut_at_end(codes) -> torch.Tensor:
+    """[T, 37] code frames up to (not including) the first END_AUDIO frame."""
+    codes = torch.as_tensor(codes, dtype=torch.long)
+    end = (codes[:, 0] == END_AUDIO).nonzero()
+    return codes[: int(end[0])] if len(end) else codes
+
+
 @dataclass
 class Request:
     prompt_ids: Sequence[int] | torch.Tensor
@@ -47,7 +54,7 @@ class Result:
     codes: torch.Tensor  # [F, 37] long, +2 offset, END frame excluded
     ended: bool  # True if the sequence emitted END_AUDIO (False: hit its frame cap)
     audio: torch.Tensor | None = None  # [F * samples_per_frame] float32
-    hidden: list[torch.Tensor] = field(default_factory=list)  # optional trace of backbone states
+    hidden: list[torch.Tensor] = field(default_factory=list)  # trace_hidden: F+1 backbone states
 
 
 SemanticHook = Callable[[torch.Tensor, list[int], int], torch.Tensor]
@@ -85,7 +92,9 @@ class Generator:
     def generate(self, reqs: list[Request], decode_audio: bool = True, trace_hidden: bool = False,
                  semantic_hook: SemanticHook | None = None) -> list[Result]:
         """Run all requests as one batch. `semantic_hook(codes, rows, frame)` may rewrite the semantic
-        codes (tests and diagnostics: e.g. force END_AUDIO at a given frame)."""
+        codes (tests and diagnostics: e.g. force END_AUDIO at a given frame). `trace_hidden` keeps
+        each row's F+1 final-normed backbone states (after prefill and after each of its F frames;
+        a row stopped by its cap takes one extra backbone step for the last one)."""
         model = self.model
         fm = model.acoustic_transformer
         dev, n_ac = model.device, model.params.acoustic.n_acoustic_codebook
@@ -135,6 +144,7 @@ class Generator:
         rows = list(range(b))
         alpha_all = torch.tensor([r.cfg_alpha for r in reqs], dtype=torch.float32, device=dev)
         frame = 0
+        closing: set[int] = set()  # trace_hidden: capped rows stepped once more for their final hidden
         while rows:
             if trace_hidden:
                 for j, r in enumerate(rows):
@@ -146,6 +156,8 @@ class Generator:
             codes[:, 0] = sem
             codes[:, 1:] = N_SPECIAL_AUDIO  # END frames: EMPTY acoustic codes (+2 offset)
             live = (sem != END_AUDIO).nonzero().flatten()
+            if closing:
+                live = live[[rows[j] not in closing for j in live.tolist()]]
             if len(live):
                 x0 = self._noise(reqs, gens, [rows[j] for j in live.tolist()], frame, n_ac)
                 alpha = alpha_all[torch.tensor(rows, device=dev)[live]]
@@ -155,12 +167,17 @@ class Generator:
             codes_cpu = codes.cpu()
             keep = []
             for j, r in enumerate(rows):
+                if r in closing:  # its final hidden was traced above: no frame
+                    continue
                 if sem_cpu[j] == END_AUDIO:
                     ended[r] = True
                     continue
                 frames[r].append(codes_cpu[j])
                 if len(frames[r]) < caps[r]:
                     keep.append(j)
+                elif trace_hidden:
+                    keep.append(j)
+                    closing.add(r)
             frame += 1
             if not keep:
                 break
@@ -203,11 +220,7 @@ class Generator:
         Frames are cut at the first END; batches are built from length-sorted sequences and
         right-padded (exact: the decoder is causal)."""
         spf = self.model.params.samples_per_frame
-        cut = []
-        for c in code_list:
-            c = torch.as_tensor(c, dtype=torch.long)
-            end = (c[:, 0] == END_AUDIO).nonzero()
-            cut.append(c[: int(end[0])] if len(end) else c)
+        cut = [cut_at_end(c) for c in code_list]
         out: list[torch.Tensor | None] = [None] * len(cut)
         order = sorted(range(len(cut)), key=lambda i: len(cut[i]))
         for i in order:
