@@ -72,9 +72,26 @@ class Generator:
         self.n_steps = n_steps or model.params.acoustic.n_decoding_steps
         self.codec_batch_size = codec_batch_size
         self.static_cache = static_cache or compile
+        self.compiled = compile
         self._forward = model.backbone.forward
+        self._compiled_cache: tuple[tuple[int, int], object] | None = None  # compile: reused StaticCache
         if compile:
             self._forward = torch.compile(model.backbone.forward, mode="reduce-overhead", fullgraph=False)
+
+    def _static_cache_for(self, batch: int, max_len: int):
+        """A new StaticCache; when compiled, the previous one again (reset) if its shape fits: its
+        tensors are marked as static addresses, so a new one would force a recompilation."""
+        from transformers import StaticCache
+
+        key = (batch, max_len)
+        if self._compiled_cache is not None and self._compiled_cache[0] == key:
+            cache = self._compiled_cache[1]
+            cache.reset()
+            return cache
+        cache = StaticCache(config=self.model.backbone.config, max_cache_len=max_len)
+        if self.compiled:
+            self._compiled_cache = (key, cache)
+        return cache
 
     # ------------------------------------------------------------------------------------------
     def _noise(self, reqs: list[Request], gens: list[torch.Generator | None], rows: list[int], frame: int,
@@ -120,10 +137,8 @@ class Generator:
             mask[i, lmax - e.shape[0]:] = 1
         static = self.static_cache
         if static:
-            from transformers import StaticCache
-
             max_len = -(-(lmax + max(caps)) // 256) * 256  # rounded: fewer distinct shapes to capture
-            cache = StaticCache(config=model.backbone.config, max_cache_len=max_len)
+            cache = self._static_cache_for(b, max_len)
             valid = torch.zeros(b, max_len, dtype=torch.bool, device=dev)
             valid[:, :lmax] = mask.bool()
             causal = torch.arange(max_len, device=dev)[None, :] <= torch.arange(lmax, device=dev)[:, None]
@@ -157,7 +172,7 @@ class Generator:
             codes[:, 1:] = N_SPECIAL_AUDIO  # END frames: EMPTY acoustic codes (+2 offset)
             live = (sem != END_AUDIO).nonzero().flatten()
             if closing:
-                live = live[[rows[j] not in closing for j in live.tolist()]]
+                live = live[torch.tensor([rows[j] not in closing for j in live.tolist()], dtype=torch.bool, device=dev)]
             if len(live):
                 x0 = self._noise(reqs, gens, [rows[j] for j in live.tolist()], frame, n_ac)
                 alpha = alpha_all[torch.tensor(rows, device=dev)[live]]

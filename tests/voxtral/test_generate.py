@@ -86,3 +86,19 @@ def test_static_cache_path_equals_dynamic(tiny_model, voices):
     for a, b in zip(dyn, sta):
         assert torch.equal(a.codes, b.codes) and a.ended == b.ended
         assert torch.allclose(torch.stack(a.hidden), torch.stack(b.hidden), atol=1e-4)
+
+
+def test_compiled_generator_reuses_its_static_cache(tiny_model, voices):
+    # compiled, the StaticCache's tensors are static addresses: a second run of the same shape must
+    # reuse (reset) the same cache, and give the same result as a fresh one
+    reqs = [_req(voices, "alice", 3, 11, 4), _req(voices, "bob", 12, 12, 6)]
+    gen = Generator(tiny_model, static_cache=True)
+    gen.compiled = True  # the cache policy of compile=True, without compiling on the CPU
+    first = gen.generate(reqs, semantic_hook=_no_end)
+    cache = gen._compiled_cache[1]
+    again = gen.generate(reqs, semantic_hook=_no_end)
+    assert gen._compiled_cache[1] is cache
+    fresh = Generator(tiny_model, static_cache=True).generate(reqs, semantic_hook=_no_end)
+    for a, b, c in zip(first, again, fresh):
+        assert torch.equal(a.codes, b.codes) and torch.equal(a.codes, c.codes)
+        assert torch.allclose(a.audio, b.audio, atol=1e-6)
