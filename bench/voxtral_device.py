@@ -275,6 +275,31 @@ def gpu_mem(device: torch.device) -> dict:
             "gpu_used_gib": round((total - free) / 2**30, 3)}
 
 
+def time_batch(gen: Generator, b: int, args, device: torch.device, limit: float) -> dict:
+    """Warm-up (compiles, when compiled), a timed run, and a 1-frame run (prefill + first frame)."""
+    def once(frames: int) -> dict:
+        return limited(limit - (time.perf_counter() - t), lambda: run_batch(gen, b, frames, args.prompt,
+                                                                            args.voice_rows, device))
+
+    t = time.perf_counter()
+    once(args.frames)
+    row = {"warmup_s": round(time.perf_counter() - t, 2)}  # includes compilation
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    row.update(once(args.frames))
+    row.update(gpu_mem(device))
+    row["prefill_and_first_frame_s"] = once(1)["generate_s"]
+    steady = row["generate_s"] - row["prefill_and_first_frame_s"]
+    if args.frames > 1 and steady > 0:
+        row["step_ms"] = round(1000 * steady / (args.frames - 1), 3)
+        row["steady_rtf"] = round(b * (args.frames - 1) * 0.08 / steady, 3)  # one frame = 80 ms
+    return row
+
+
+def first_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
+
+
 def stage_speed(rep: Report, args, d: dict, device: torch.device) -> None:
     params = VoxtralParams.from_dict(d)
     model = fill_random(build_empty(params, device, torch.bfloat16 if device.type == "cuda" else torch.float32))
@@ -282,60 +307,36 @@ def stage_speed(rep: Report, args, d: dict, device: torch.device) -> None:
                  "flow_steps": model.params.acoustic.n_decoding_steps, "rows": []}
     rep.data["speed"] = out
     batches = [int(b) for b in args.batches.split(",")]
+    keep = args.load_reserve if "load" in args.stages else 0  # seconds left for the load stage
     for mode in args.modes.split(","):
         if mode == "compiled" and device.type != "cuda":
             rep.note("speed: compiled mode skipped: CUDA graphs need a GPU")
             continue
-        try:
-            gen = Generator(model, static_cache=mode != "eager", compile=mode == "compiled")
-        except Exception as exc:  # torch.compile refused up front
-            rep.note(f"speed: {mode} mode unavailable: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-            continue
+        gen = Generator(model, static_cache=mode != "eager", compile=mode == "compiled")
         order = sorted(batches, reverse=True) if mode == "compiled" else batches  # the target (largest) first
         for b in order:
-            row = {"mode": mode, "batch": b}
-            reserve = 25 if mode != "compiled" else 60  # what one more timed run may need, roughly
-            if rep.budget.left() < reserve + (args.load_reserve if "load" in args.stages else 0):
+            row: dict = {"mode": mode, "batch": b}
+            out["rows"].append(row)
+            if rep.budget.left() - keep < (60 if mode == "compiled" else 25):  # roughly one more config
                 row["skipped"] = "time budget"
-                out["rows"].append(row)
                 rep.log(f"speed: {mode} batch {b} skipped (time budget)")
                 continue
             try:
-                limit = rep.budget.left() - (args.load_reserve if "load" in args.stages else 0) - 5
-                t = time.perf_counter()
-                limited(limit, lambda: run_batch(gen, b, args.frames, args.prompt, args.voice_rows, device))
-                row["warmup_s"] = round(time.perf_counter() - t, 2)  # includes compilation
-                if device.type == "cuda":
-                    torch.cuda.reset_peak_memory_stats()
-                limit = rep.budget.left() - (args.load_reserve if "load" in args.stages else 0) - 5
-                row.update(limited(limit, lambda: run_batch(gen, b, args.frames, args.prompt, args.voice_rows,
-                                                            device)))
-                row.update(gpu_mem(device))
-                first = limited(limit, lambda: run_batch(gen, b, 1, args.prompt, args.voice_rows, device))
-                row["prefill_and_first_frame_s"] = first["generate_s"]
-                steady = row["generate_s"] - first["generate_s"]
-                if args.frames > 1 and steady > 0:
-                    row["step_ms"] = round(1000 * steady / (args.frames - 1), 3)
-                    row["steady_rtf"] = round(b * (args.frames - 1) * 0.08 / steady, 3)
-            except Timeout:
-                row["skipped"] = "time budget (cut off)"
-                rep.note(f"speed: {mode} batch {b} cut off by the time budget")
+                row.update(time_batch(gen, b, args, device, rep.budget.left() - keep - 5))
+            except Exception as exc:  # Timeout, or a compile/capture failure: note it, go on
+                cut = isinstance(exc, Timeout)
+                row["skipped" if cut else "error"] = "time budget (cut off)" if cut else first_line(exc)
+                if not cut:
+                    rep.data.setdefault("tracebacks", []).append(traceback.format_exc()[-3000:])
+                rep.note(f"speed: {mode} batch {b} {'cut off by the time budget' if cut else 'failed: ' + row['error']}"
+                         + ("; compiled mode stopped" if mode == "compiled" else ""))
+                rep.save()
                 if mode == "compiled":
                     break
-            except Exception as exc:
-                msg = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-                row["error"] = msg
-                rep.note(f"speed: {mode} batch {b} failed ({msg}); "
-                         + ("compiled mode skipped" if mode == "compiled" else "continuing"))
-                rep.data.setdefault("tracebacks", []).append(traceback.format_exc()[-3000:])
-                if mode == "compiled":
-                    out["rows"].append(row)
-                    break
-            out["rows"].append(row)
-            if "rtf_generate" in row:
-                rep.log(f"speed: {mode:8s} batch {b:3d}: {row['frames_per_s']:9.1f} frames/s, RTF x{row['rtf_generate']:.1f}"
-                        f" (with codec x{row['rtf_total']:.1f}), warm-up {row['warmup_s']:.1f}s"
-                        + (f", GPU peak {row['gpu_peak_allocated_gib']:.1f} GiB" if row.get("gpu_peak_allocated_gib") else ""))
+                continue
+            gpu = f", GPU peak {row['gpu_peak_allocated_gib']:.1f} GiB" if "gpu_peak_allocated_gib" in row else ""
+            rep.log(f"speed: {mode:8s} batch {b:3d}: {row['frames_per_s']:9.1f} frames/s, RTF x{row['rtf_generate']:.1f}"
+                    f" (with codec x{row['rtf_total']:.1f}), warm-up {row['warmup_s']:.1f}s{gpu}")
             rep.save()
         del gen
         torch._dynamo.reset()
@@ -501,7 +502,7 @@ def main(argv=None) -> int:
         try:
             stages[name](rep, args, d, device)
         except Exception as exc:  # one stage failing must not lose the others
-            rep.note(f"{name}: failed: {type(exc).__name__}: {str(exc)[:300]}")
+            rep.note(f"{name}: failed: {first_line(exc)}")
             rep.data.setdefault("tracebacks", []).append(traceback.format_exc()[-3000:])
         rep.data.setdefault("stage_s", {})[name] = round(time.perf_counter() - t, 2)
         gc.collect()
