@@ -139,19 +139,19 @@ def frame_parity(m32: VoxtralModel, m16: VoxtralModel, hidden: torch.Tensor, noi
                  codes32: torch.Tensor) -> dict:
     """bf16 frame codes given the fp32 hidden and noise, frame by frame; near-tie analysis."""
     levels = m32.params.acoustic.acoustic_codebook_size
-    sem_same, sem_margin, lat_err, ac_diff, boundary, n_clamped = 0, [], [], [], [], 0
+    sem_same, sem_margin, lat_err, ac_diff, boundary, n_clamped, replay_off = 0, [], [], [], [], 0, 0
     for f in range(len(codes32)):
         c16 = check.frame_codes(m16, hidden[f], noise[f])
         lg32, lg16 = check.semantic_logits(m32, hidden[f]), check.semantic_logits(m16, hidden[f])
         s32, s16 = int(lg32.argmax()), int(lg16.argmax())
-        assert s32 == int(codes32[f, 0]), "fp32 teacher-forced semantic code differs from the free run"
+        replay_off += s32 != int(codes32[f, 0])  # fp32 stage by stage vs the fp32 free run: expect 0
         sem_same += s16 == s32
         if s16 != s32:  # how far apart the two choices were in fp32 logits (a near-tie is ~0)
             sem_margin.append(float(lg32[s32] - lg32[s16]) / float(lg32[lg32.isfinite()].std()))
         x32, x16 = check.frame_latent(m32, hidden[f], noise[f]), check.frame_latent(m16, hidden[f], noise[f])
         q32 = (x32.clamp(-1, 1) + 1) / 2 * (levels - 1)  # level units: codes round this
         q16 = (x16.clamp(-1, 1) + 1) / 2 * (levels - 1)
-        assert torch.equal(fsq_quantize(x32, levels) + 2, codes32[f, 1:])
+        replay_off += int((fsq_quantize(x32, levels) + 2 != codes32[f, 1:]).sum())
         n_clamped += int((x32.abs() > 1).sum())
         lat_err += (q16 - q32).abs().tolist()
         diff = c16[1:] - codes32[f, 1:]
@@ -163,6 +163,7 @@ def frame_parity(m32: VoxtralModel, m16: VoxtralModel, hidden: torch.Tensor, noi
     mism = sum(1 for d in ac_diff if d)
     return {
         "frames": n,
+        "fp32_replay_mismatches": replay_off,
         "semantic_agree": sem_same / max(n, 1),
         "semantic_mismatch_fp32_margin_in_logit_std": sem_margin,
         "acoustic_agree": 1 - mism / max(n_ac, 1),

@@ -27,6 +27,7 @@ def test_device_check_cpu_tiny(tmp_path):
     assert 0 < par["hidden"]["rel_err"]["max"] < 0.05  # bf16 differs from fp32, but only by rounding
     fc = par["frame_codes"]
     assert fc["frames"] == par["fp32_free_run"]["frames"] and fc["acoustic_max_abs_code_diff"] <= 1
+    assert fc["fp32_replay_mismatches"] == 0
     assert 0.9 <= fc["acoustic_agree"] <= 1 and fc["semantic_agree"] == 1
     codec = par["codec"]
     assert codec["pcc"] > 0.999 and 0 < codec["rel_l2"] < 0.05
