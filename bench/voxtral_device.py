@@ -26,7 +26,6 @@ import argparse
 import gc
 import inspect
 import json
-import os
 import platform
 import resource
 import signal
