@@ -29,6 +29,7 @@ import torch  # noqa: E402
 from pipeline.voxtral.generate import Generator, Request  # noqa: E402
 from pipeline.voxtral.loading import build_empty, default_device_dtype  # noqa: E402
 from pipeline.voxtral.params import END_AUDIO, VoxtralParams, reference_params_dict  # noqa: E402
+from pipeline.voxtral.testing import fill_random  # noqa: E402
 from pipeline.voxtral.tokenize import prompt_from_text_ids  # noqa: E402
 
 
@@ -36,19 +37,7 @@ def random_model(layers: int, vocab: int | None, device, dtype, seed: int = 0):
     d = reference_params_dict(n_layers=layers)
     if vocab:
         d["vocab_size"] = vocab
-    params = VoxtralParams.from_dict(d)
-    model = build_empty(params, device, dtype)
-    g = torch.Generator(device=device).manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if p.dim() == 1:
-                p.fill_(1.0 if "norm" in name else 0.05)
-            else:
-                fan_in = p.shape[1] * (p.shape[2] if p.dim() > 2 else 1)
-                p.normal_(0.0, 1.0 / fan_in ** 0.5, generator=g)
-        tab = model.audio_tokenizer.quantizer.semantic_codebook.embedding
-        tab.normal_(0.0, 1.0, generator=g)
-    return model
+    return fill_random(build_empty(VoxtralParams.from_dict(d), device, dtype), seed)
 
 
 def no_end(sem, rows, frame):  # fixed frame count: random weights would stop anywhere

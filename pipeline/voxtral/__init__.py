@@ -9,7 +9,7 @@ Modules (torch is imported by the submodules, not here):
 - loading: resolve_model_dir / download_weights / load_model / list_voices / model_revision
 - tokenize: mistral-common speech prompts (TekkenPromptTokenizer), prompt_from_text_ids
 - generate: Generator (batched AR generation + batched codec decoding), Request, Result
-- check: stage-by-stage entry points for parity checks (generate, backbone_hiddens, frame_codes,
-  decode_codes)
+- check: stage-by-stage entry points for parity checks (generate, backbone_hiddens, semantic_logits,
+  frame_latent, frame_codes, decode_codes, codec_stages)
 - testing: tiny random checkpoint in the real layout
 """

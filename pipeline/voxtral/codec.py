@@ -195,12 +195,19 @@ class CodecDecoder(nn.Module):
         self.output_proj = CausalConv1d(c.dim, c.patch_size * c.channels, c.patch_proj_kernel_size,
                                         pad_mode="reflect")
 
-    def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        """codes [B, T, 37] with the +2 offset (END already cut) -> waveform [B, T * samples_per_frame]."""
+    def forward(self, codes: torch.Tensor, trace: list[tuple[str, torch.Tensor]] | None = None) -> torch.Tensor:
+        """codes [B, T, 37] with the +2 offset (END already cut) -> waveform [B, T * samples_per_frame].
+        `trace` (diagnostics) receives (name, [B, C, L] float32) for the latent and each block's output."""
         dtype = self.output_proj.conv.weight.dtype
-        x = self.quantizer.decode(codes.long() - N_SPECIAL_AUDIO).to(dtype)
-        for block in self.decoder_blocks:
-            x = block(x)
-        x = self.output_proj(x)  # [B, patch, 8T]
+
+        def note(name: str, x: torch.Tensor) -> torch.Tensor:
+            if trace is not None:
+                trace.append((name, x.float()))
+            return x
+
+        x = note("quantizer", self.quantizer.decode(codes.long() - N_SPECIAL_AUDIO).to(dtype))
+        for i, block in enumerate(self.decoder_blocks):
+            x = note(f"decoder_blocks.{i}", block(x))
+        x = note("output_proj", self.output_proj(x))  # [B, patch, 8T]
         b = x.shape[0]
         return x.transpose(1, 2).reshape(b, -1).float()

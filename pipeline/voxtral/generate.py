@@ -32,6 +32,13 @@ def max_frames_for_text(text: str, frames_per_char: float = FRAMES_PER_CHAR, mar
     return max(1, min(hard_cap, int(math.ceil(len(text) * frames_per_char)) + margin))
 
 
+def cut_at_end(codes) -> torch.Tensor:
+    """[T, 37] code frames up to (not including) the first END_AUDIO frame."""
+    codes = torch.as_tensor(codes, dtype=torch.long)
+    end = (codes[:, 0] == END_AUDIO).nonzero()
+    return codes[: int(end[0])] if len(end) else codes
+
+
 @dataclass
 class Request:
     prompt_ids: Sequence[int] | torch.Tensor
@@ -47,7 +54,7 @@ class Result:
     codes: torch.Tensor  # [F, 37] long, +2 offset, END frame excluded
     ended: bool  # True if the sequence emitted END_AUDIO (False: hit its frame cap)
     audio: torch.Tensor | None = None  # [F * samples_per_frame] float32
-    hidden: list[torch.Tensor] = field(default_factory=list)  # optional trace of backbone states
+    hidden: list[torch.Tensor] = field(default_factory=list)  # trace_hidden: F+1 backbone states
 
 
 SemanticHook = Callable[[torch.Tensor, list[int], int], torch.Tensor]
@@ -65,9 +72,26 @@ class Generator:
         self.n_steps = n_steps or model.params.acoustic.n_decoding_steps
         self.codec_batch_size = codec_batch_size
         self.static_cache = static_cache or compile
+        self.compiled = compile
         self._forward = model.backbone.forward
+        self._compiled_cache: tuple[tuple[int, int], object] | None = None  # compile: reused StaticCache
         if compile:
             self._forward = torch.compile(model.backbone.forward, mode="reduce-overhead", fullgraph=False)
+
+    def _static_cache_for(self, batch: int, max_len: int):
+        """A new StaticCache; when compiled, the previous one again (reset) if its shape fits: its
+        tensors are marked as static addresses, so a new one would force a recompilation."""
+        from transformers import StaticCache
+
+        key = (batch, max_len)
+        if self._compiled_cache is not None and self._compiled_cache[0] == key:
+            cache = self._compiled_cache[1]
+            cache.reset()
+            return cache
+        cache = StaticCache(config=self.model.backbone.config, max_cache_len=max_len)
+        if self.compiled:
+            self._compiled_cache = (key, cache)
+        return cache
 
     # ------------------------------------------------------------------------------------------
     def _noise(self, reqs: list[Request], gens: list[torch.Generator | None], rows: list[int], frame: int,
@@ -85,7 +109,9 @@ class Generator:
     def generate(self, reqs: list[Request], decode_audio: bool = True, trace_hidden: bool = False,
                  semantic_hook: SemanticHook | None = None) -> list[Result]:
         """Run all requests as one batch. `semantic_hook(codes, rows, frame)` may rewrite the semantic
-        codes (tests and diagnostics: e.g. force END_AUDIO at a given frame)."""
+        codes (tests and diagnostics: e.g. force END_AUDIO at a given frame). `trace_hidden` keeps
+        each row's F+1 final-normed backbone states (after prefill and after each of its F frames;
+        a row stopped by its cap takes one extra backbone step for the last one)."""
         model = self.model
         fm = model.acoustic_transformer
         dev, n_ac = model.device, model.params.acoustic.n_acoustic_codebook
@@ -111,10 +137,8 @@ class Generator:
             mask[i, lmax - e.shape[0]:] = 1
         static = self.static_cache
         if static:
-            from transformers import StaticCache
-
             max_len = -(-(lmax + max(caps)) // 256) * 256  # rounded: fewer distinct shapes to capture
-            cache = StaticCache(config=model.backbone.config, max_cache_len=max_len)
+            cache = self._static_cache_for(b, max_len)
             valid = torch.zeros(b, max_len, dtype=torch.bool, device=dev)
             valid[:, :lmax] = mask.bool()
             causal = torch.arange(max_len, device=dev)[None, :] <= torch.arange(lmax, device=dev)[:, None]
@@ -135,6 +159,7 @@ class Generator:
         rows = list(range(b))
         alpha_all = torch.tensor([r.cfg_alpha for r in reqs], dtype=torch.float32, device=dev)
         frame = 0
+        closing: set[int] = set()  # trace_hidden: capped rows stepped once more for their final hidden
         while rows:
             if trace_hidden:
                 for j, r in enumerate(rows):
@@ -146,6 +171,8 @@ class Generator:
             codes[:, 0] = sem
             codes[:, 1:] = N_SPECIAL_AUDIO  # END frames: EMPTY acoustic codes (+2 offset)
             live = (sem != END_AUDIO).nonzero().flatten()
+            if closing:
+                live = live[torch.tensor([rows[j] not in closing for j in live.tolist()], dtype=torch.bool, device=dev)]
             if len(live):
                 x0 = self._noise(reqs, gens, [rows[j] for j in live.tolist()], frame, n_ac)
                 alpha = alpha_all[torch.tensor(rows, device=dev)[live]]
@@ -155,12 +182,17 @@ class Generator:
             codes_cpu = codes.cpu()
             keep = []
             for j, r in enumerate(rows):
+                if r in closing:  # its final hidden was traced above: no frame
+                    continue
                 if sem_cpu[j] == END_AUDIO:
                     ended[r] = True
                     continue
                 frames[r].append(codes_cpu[j])
                 if len(frames[r]) < caps[r]:
                     keep.append(j)
+                elif trace_hidden:
+                    keep.append(j)
+                    closing.add(r)
             frame += 1
             if not keep:
                 break
@@ -203,11 +235,7 @@ class Generator:
         Frames are cut at the first END; batches are built from length-sorted sequences and
         right-padded (exact: the decoder is causal)."""
         spf = self.model.params.samples_per_frame
-        cut = []
-        for c in code_list:
-            c = torch.as_tensor(c, dtype=torch.long)
-            end = (c[:, 0] == END_AUDIO).nonzero()
-            cut.append(c[: int(end[0])] if len(end) else c)
+        cut = [cut_at_end(c) for c in code_list]
         out: list[torch.Tensor | None] = [None] * len(cut)
         order = sorted(range(len(cut)), key=lambda i: len(cut[i]))
         for i in order:

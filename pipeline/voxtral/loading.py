@@ -35,9 +35,9 @@ FETCH_HINT = ("fetch them with: python -c \"from pipeline.voxtral.loading import
               f"holding {', '.join(ALLOW_PATTERNS)}")
 
 
-def _missing(folder: Path) -> list[str]:
+def _missing(folder: Path, need_voices: bool = True) -> list[str]:
     missing = [f for f in (WEIGHTS_FILE, PARAMS_FILE) if not (folder / f).is_file()]
-    if not (folder / VOICE_DIR).is_dir() or not any((folder / VOICE_DIR).glob("*.pt")):
+    if need_voices and not any((folder / VOICE_DIR).glob("*.pt")):
         missing.append(f"{VOICE_DIR}/*.pt")
     return missing
 
@@ -58,15 +58,16 @@ def download_weights(cache_dir: str | None = None, revision: str | None = None,
     return Path(path)
 
 
-def resolve_model_dir(model_dir: str | os.PathLike | None = None) -> Path:
+def resolve_model_dir(model_dir: str | os.PathLike | None = None, need_voices: bool = True) -> Path:
     """The folder holding the checkpoint: `model_dir`, else $VOXTRAL_MODEL_DIR, else the HF cache
-    (offline lookup only: nothing is downloaded here)."""
+    (offline lookup only: nothing is downloaded here). need_voices=False: the caller passes voice
+    rows itself, so `voice_embedding/` may be absent."""
     given = model_dir or os.environ.get(ENV_MODEL_DIR)
     if given:
         folder = Path(given).expanduser()
         if not folder.is_dir():
             raise PipelineError(f"Voxtral model folder {folder} does not exist; {FETCH_HINT}. {LICENCE_NOTE}")
-        missing = _missing(folder)
+        missing = _missing(folder, need_voices)
         if missing:
             raise PipelineError(f"Voxtral model folder {folder} lacks {', '.join(missing)}; {FETCH_HINT}. "
                                 f"{LICENCE_NOTE}")
@@ -77,7 +78,7 @@ def resolve_model_dir(model_dir: str | os.PathLike | None = None) -> Path:
         folder = Path(snapshot_download(REPO_ID, allow_patterns=ALLOW_PATTERNS, local_files_only=True))
     except Exception:
         folder = None
-    if folder is None or _missing(folder):
+    if folder is None or _missing(folder, need_voices):
         raise PipelineError(f"Voxtral weights not found (no model_dir, no ${ENV_MODEL_DIR}, nothing in the "
                             f"Hugging Face cache for {REPO_ID}); {FETCH_HINT}. {LICENCE_NOTE}")
     return folder
@@ -171,46 +172,56 @@ def check_names(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int
         raise PipelineError(f"{where} does not match the model built from params.json: " + " | ".join(parts))
 
 
-@torch.no_grad()
-def load_state(model: VoxtralModel, weights: Path) -> None:
-    """Fill `model` from a consolidated.safetensors, checking every name and shape first."""
+def _read_tensor(weights: Path, name: str) -> torch.Tensor:
+    """One tensor, from its own short-lived memory map: the file's pages are unmapped again right
+    away, so a load never holds the whole 8 GB file in its resident memory beside the model."""
     from safetensors import safe_open
 
+    with safe_open(str(weights), framework="pt", device="cpu") as f:
+        return f.get_tensor(name)
+
+
+@torch.no_grad()
+def load_state(model: VoxtralModel, weights: Path) -> None:
+    """Fill `model` (built empty in its target dtype and device) from a consolidated.safetensors,
+    checking every name and shape first. Each tensor is read in the file's dtype and copied straight
+    into its parameter (`copy_` casts and moves): no full-size intermediate copy."""
+    from safetensors import safe_open
+
+    from pipeline.voxtral.model import WN, module_name_for
+
     expected = expected_checkpoint(model)
-    device = model.audio_embeddings.weight.device
     with safe_open(str(weights), framework="pt", device="cpu") as f:
         found = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
-        check_names(expected, found, str(weights))
-        state = model.state_dict()
-        bb = model.params.backbone
-        done: set[str] = set()
-        for name in sorted(found):
-            if name in done:
-                continue
-            from pipeline.voxtral.model import WN, module_name_for
-
-            target = module_name_for(name)
-            if name in SEM_EMA:
-                s, u = f.get_tensor(SEM_EMA[0]).float(), f.get_tensor(SEM_EMA[1]).float()
-                value = s / u.clamp_min(1e-5)[:, None]
-                done.update(SEM_EMA)
-                target = SEM_TABLE
-            elif WN in name:
-                base = name.split(WN)[0]
-                value = fold_weight_norm(f.get_tensor(f"{base}{WN}0"), f.get_tensor(f"{base}{WN}1"))
-                done.update({f"{base}{WN}0", f"{base}{WN}1"})
-            else:
-                value = f.get_tensor(name)
-                if name.endswith(("attention.wq.weight", "attention.wk.weight")) and name.startswith("layers."):
-                    value = interleaved_to_half_split(value, bb.head_dim)
-                done.add(name)
-            dst = state[target]
-            dst.copy_(value.to(device=device, dtype=dst.dtype))
+    check_names(expected, found, str(weights))
+    state = model.state_dict()
+    head_dim = model.params.backbone.head_dim
+    done: set[str] = set()
+    for name in sorted(found):
+        if name in done:
+            continue
+        target = module_name_for(name)
+        if name in SEM_EMA:
+            s, u = (_read_tensor(weights, n).float() for n in SEM_EMA)
+            value = s / u.clamp_min(1e-5)[:, None]
+            done.update(SEM_EMA)
+            target = SEM_TABLE
+        elif WN in name:
+            base = name.split(WN)[0]
+            value = fold_weight_norm(_read_tensor(weights, f"{base}{WN}0"), _read_tensor(weights, f"{base}{WN}1"))
+            done.update({f"{base}{WN}0", f"{base}{WN}1"})
+        else:
+            value = _read_tensor(weights, name)
+            if name.endswith(("attention.wq.weight", "attention.wk.weight")) and name.startswith("layers."):
+                value = interleaved_to_half_split(value, head_dim)
+            done.add(name)
+        state[target].copy_(value)
+        del value
 
 
 def load_model(model_dir: str | os.PathLike | None = None, device=None, dtype=None,
-               attn_implementation: str = "sdpa") -> tuple[VoxtralModel, Path]:
-    folder = resolve_model_dir(model_dir)
+               attn_implementation: str = "sdpa", need_voices: bool = True) -> tuple[VoxtralModel, Path]:
+    folder = resolve_model_dir(model_dir, need_voices)
     params = VoxtralParams.from_file(folder / PARAMS_FILE)
     device, dtype = default_device_dtype(device, dtype)
     model = build_empty(params, device, dtype, attn_implementation)

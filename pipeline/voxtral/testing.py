@@ -29,25 +29,58 @@ def tiny_params_dict() -> dict:
     return d
 
 
-def random_checkpoint(expected: dict[str, tuple[int, ...]], seed: int = 0) -> dict[str, torch.Tensor]:
-    g = torch.Generator().manual_seed(seed)
+def random_checkpoint(expected: dict[str, tuple[int, ...]], seed: int = 0,
+                      device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """bf16 tensors (on the CPU) for every checkpoint name; drawn on `device` (a GPU draws the
+    8 GB of a full-size checkpoint in moments)."""
+    g = torch.Generator(device=device).manual_seed(seed)
+
+    def randn(shape):
+        return torch.randn(shape, generator=g, device=device)
+
+    def rand(shape):
+        return torch.rand(shape, generator=g, device=device)
+
     out = {}
     for name, shape in sorted(expected.items()):
         if name.endswith(("norm.weight",)):
-            t = 1 + 0.1 * torch.randn(shape, generator=g)
+            t = 1 + 0.1 * randn(shape)
         elif name.endswith("cluster_usage"):
-            t = torch.rand(shape, generator=g) * 10 + 0.5
+            t = rand(shape) * 10 + 0.5
         elif name.endswith(("attention_scale", "ffn_scale")):
-            t = 0.05 + 0.1 * torch.rand(shape, generator=g)
+            t = 0.05 + 0.1 * rand(shape)
         elif name.endswith("original0"):
-            t = 0.5 + torch.rand(shape, generator=g)
+            t = 0.5 + rand(shape)
         elif "embeddings" in name or name.endswith("embedding_sum"):
-            t = torch.randn(shape, generator=g)
+            t = randn(shape)
         else:
-            fan_in = shape[1] * (shape[2] if len(shape) > 2 else 1) if len(shape) > 1 else 1
-            t = torch.randn(shape, generator=g) / fan_in ** 0.5
-        out[name] = t.to(torch.bfloat16)
+            t = randn(shape) / _fan_in(shape) ** 0.5
+        out[name] = t.to(torch.bfloat16).cpu()
     return out
+
+
+def _fan_in(shape) -> int:
+    return shape[1] * (shape[2] if len(shape) > 2 else 1) if len(shape) > 1 else 1
+
+
+@torch.no_grad()
+def fill_random(model: VoxtralModel, seed: int = 0, bf16_exact: bool = False) -> VoxtralModel:
+    """Random weights in place, wherever the model lives (no checkpoint file): norms 1, other
+    vectors (layer scales) 0.05, matrices N(0, 1/fan_in), semantic codebook N(0, 1).
+    bf16_exact: round every value to bf16 first, so that a bf16 copy holds exactly the same weights
+    (as with a real bf16 checkpoint loaded in fp32)."""
+    g = torch.Generator(device=model.device).manual_seed(seed)
+    for name, p in model.named_parameters():
+        if p.dim() == 1:
+            p.fill_(1.0 if "norm" in name else 0.05)
+        else:
+            p.normal_(0.0, 1.0 / _fan_in(p.shape) ** 0.5, generator=g)
+    model.audio_tokenizer.quantizer.semantic_codebook.embedding.normal_(0.0, 1.0, generator=g)
+    if bf16_exact:
+        for t in model.state_dict().values():
+            if t.is_floating_point():
+                t.copy_(t.bfloat16())
+    return model
 
 
 def write_tiny_tekken(path: Path, voices: dict[str, int]) -> None:

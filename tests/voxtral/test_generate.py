@@ -69,26 +69,6 @@ def test_frame_cap():
     assert max_frames_for_text("x" * 100000) == 2048
 
 
-def test_checking_entry_points_agree(tiny_model, voices):
-    from pipeline.voxtral.check import backbone_hiddens, decode_codes, frame_codes, generate
-
-    ids = prompt_from_text_ids([100, 101, 102, 103, 104, 105], 5)
-    noise = torch.randn(5, 36, generator=torch.Generator().manual_seed(9))
-    codes, wave = generate(tiny_model, ids, voices["bob"], noise, cfg_alpha=1.2)
-    assert codes.shape[1] == 37 and len(codes) <= 5 and wave.dtype == torch.float32
-    assert wave.shape == (len(codes) * 1920,)
-    hs = backbone_hiddens(tiny_model, ids, voices["bob"], codes)
-    assert hs.shape == (len(codes) + 1, 64)
-    for f in range(len(codes)):  # stage by stage, teacher forced
-        assert torch.equal(frame_codes(tiny_model, hs[f], noise[f]), codes[f])
-    assert torch.allclose(decode_codes(tiny_model, codes), wave, atol=1e-5)
-    # the same noise gives the same codes whatever the batch
-    res = Generator(tiny_model).generate([Request(ids, voices["bob"], noise=noise),
-                                          _req(voices, "alice", 9, 4, 7)], trace_hidden=True)
-    assert torch.equal(res[0].codes, codes)
-    assert torch.allclose(torch.stack(res[0].hidden), hs[: len(res[0].hidden)], atol=1e-4)
-
-
 def test_static_cache_path_equals_dynamic(tiny_model, voices):
     reqs = [_req(voices, "alice", 3, 11, 4), _req(voices, "bob", 12, 12, 6), _req(voices, "carol", 7, 13, 3)]
     stop_at = {0: 2, 1: 9, 2: 9}
@@ -106,3 +86,19 @@ def test_static_cache_path_equals_dynamic(tiny_model, voices):
     for a, b in zip(dyn, sta):
         assert torch.equal(a.codes, b.codes) and a.ended == b.ended
         assert torch.allclose(torch.stack(a.hidden), torch.stack(b.hidden), atol=1e-4)
+
+
+def test_compiled_generator_reuses_its_static_cache(tiny_model, voices):
+    # compiled, the StaticCache's tensors are static addresses: a second run of the same shape must
+    # reuse (reset) the same cache, and give the same result as a fresh one
+    reqs = [_req(voices, "alice", 3, 11, 4), _req(voices, "bob", 12, 12, 6)]
+    gen = Generator(tiny_model, static_cache=True)
+    gen.compiled = True  # the cache policy of compile=True, without compiling on the CPU
+    first = gen.generate(reqs, semantic_hook=_no_end)
+    cache = gen._compiled_cache[1]
+    again = gen.generate(reqs, semantic_hook=_no_end)
+    assert gen._compiled_cache[1] is cache
+    fresh = Generator(tiny_model, static_cache=True).generate(reqs, semantic_hook=_no_end)
+    for a, b, c in zip(first, again, fresh):
+        assert torch.equal(a.codes, b.codes) and torch.equal(a.codes, c.codes)
+        assert torch.allclose(a.audio, b.audio, atol=1e-6)
