@@ -283,3 +283,13 @@ LIST_NUMERALS = {
 @cases(LIST_NUMERALS)
 def test_roman_list_numerals_at_paragraph_start(written, spoken):
     assert normalizer_for("en").text(written) == spoken
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_manuscript_double_brackets_never_reach_piper_as_raw_phonemes(language):
+    """Piper reads "[[ ... ]]" as raw phonemes; only the lexicon may write that markup."""
+    import re
+
+    spoken = normalizer_for(language).text("He wrote [[kæt]] on the slate, then [[[dɔg]]].")
+    assert not re.search(r"\[\[.*?\]\]", spoken)
+    assert "kæt" in spoken and "dɔg" in spoken  # the text itself is kept
