@@ -216,13 +216,18 @@ def test_batch_with_a_broken_book_ends_failed_with_counts(batch):
 def test_two_workers_produce_two_books_at_once(batch):
     server = batch["server"]
     print(f"fleet database: {server.database}")
-    runs = [r for r in _fleet_runs(server, f"produce-audiobook/{FLEET}") if r.state.is_completed()]
+    runs = _fleet_runs(server, f"produce-audiobook/{FLEET}")
     parent = batch["run"]
     workers = _workers(server, [r.id for r in runs] + [parent.id])
     assert {workers.get(str(r.id)) for r in runs} == {"book-worker-1", "book-worker-2"}, workers
     assert workers.get(str(parent.id)) == "batch-worker", workers  # the parent holds no book slot
-    one, two = runs
-    assert one.start_time < two.end_time and two.start_time < one.end_time, "the two books did not overlap"
+
+    def overlap(a, b) -> bool:
+        return a.start_time < b.end_time and b.start_time < a.end_time
+
+    pairs = [(a, b) for i, a in enumerate(runs) for b in runs[i + 1:]]
+    assert not [p for p in pairs if workers[str(p[0].id)] == workers[str(p[1].id)] and overlap(*p)]  # --limit 1
+    assert any(overlap(a, b) for a, b in pairs), "no two books ran at the same time"  # so on two workers
 
 
 def test_nightly_batch_rerun_with_nothing_changed_produces_nothing(batch):
@@ -242,3 +247,21 @@ def test_nightly_batch_rerun_with_nothing_changed_produces_nothing(batch):
     with server.client() as client:
         nightly = client.read_deployment_by_name(f"nightly-batch/{FLEET}")
     assert [s.schedule.timezone for s in nightly.schedules] == ["UTC"] and nightly.global_concurrency_limit.limit == 1
+
+
+def test_nightly_batch_in_process_returns_its_final_state(tmp_path):
+    """The flows stay plain functions for scripts: no server configured (a temporary one starts)."""
+    import os
+
+    (tmp_path / "books").mkdir()
+    (tmp_path / "books" / "broken.txt").write_text("", encoding="utf-8")
+    script = ("import sys\nfrom flows.batch import nightly_batch\nfrom flows.outcome import summary_of\n"
+              "state = nightly_batch(folder=sys.argv[1], output_root=sys.argv[2], dispatch='in-process', "
+              "return_state=True)\nsummary = summary_of(state)\n"
+              "print('RESULT', state.type.value, state.message, len(summary['failed']))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "home")
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "books"), str(tmp_path / "out")], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert "RESULT FAILED 0 produced, 0 skipped, 1 failed 1" in done.stdout, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
