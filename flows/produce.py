@@ -32,6 +32,7 @@ from pipeline.memory import tune_allocator
 from pipeline.plan import Plan, slugify
 from pipeline.produce import ProduceOptions, master_track, package, prepare, synthesize
 from pipeline.speech.cache import ChunkCache
+from pipeline.speech.engines import DEFAULT_ENGINE
 from pipeline.speech.synthesize import SynthesisProgress, missing_chunks
 from pipeline.workspace import BookLock, BookPaths
 
@@ -131,7 +132,7 @@ def run_name() -> str:
     """`<manuscript stem>-<voice>-<stamp>` until the book is read; then renamed `<slug>-<voice>-<stamp>`."""
     params = runtime.flow_run.parameters
     stem = slugify(Path(str(params.get("manuscript", "book"))).stem)
-    return f"{stem}-{params.get('voice') or params.get('engine') or 'piper'}-{run_stamp()}"
+    return f"{stem}-{params.get('voice') or params.get('engine') or DEFAULT_ENGINE}-{run_stamp()}"
 
 
 def _rename_run(name: str) -> None:

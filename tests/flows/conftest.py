@@ -195,7 +195,11 @@ def prefect_server(tmp_path_factory):
     postgres = None
     if _pg_tool("initdb") and _pg_tool("pg_ctl"):
         postgres = Postgres(free_port())
-        env["PREFECT_API_DATABASE_CONNECTION_URL"] = postgres.start()
+        try:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = postgres.start()
+        except (OSError, subprocess.SubprocessError) as exc:
+            postgres.stop()
+            raise RuntimeError(f"could not start PostgreSQL: {exc}: {getattr(exc, 'stderr', '')}") from None
     elif os.environ.get("CI", "").lower() == "true":
         pytest.fail("postgresql is not installed (scripts/system-deps.sh installs it)")
     procs = Processes(logs)

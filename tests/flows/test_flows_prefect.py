@@ -249,19 +249,15 @@ def test_nightly_batch_rerun_with_nothing_changed_produces_nothing(batch):
     assert [s.schedule.timezone for s in nightly.schedules] == ["UTC"] and nightly.global_concurrency_limit.limit == 1
 
 
-def test_nightly_batch_in_process_returns_its_final_state(tmp_path):
-    """The flows stay plain functions for scripts: no server configured (a temporary one starts)."""
-    import os
-
+def test_nightly_batch_in_process_returns_its_final_state(prefect_server, tmp_path):
+    """The flows stay plain functions for scripts (here against the session's server)."""
     (tmp_path / "books").mkdir()
     (tmp_path / "books" / "broken.txt").write_text("", encoding="utf-8")
     script = ("import sys\nfrom flows.batch import nightly_batch\nfrom flows.outcome import summary_of\n"
               "state = nightly_batch(folder=sys.argv[1], output_root=sys.argv[2], dispatch='in-process', "
               "return_state=True)\nsummary = summary_of(state)\n"
               "print('RESULT', state.type.value, state.message, len(summary['failed']))\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "home")
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "books"), str(tmp_path / "out")], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=prefect_server.env, capture_output=True, text=True, timeout=300)
     assert "RESULT FAILED 0 produced, 0 skipped, 1 failed 1" in done.stdout, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
