@@ -261,3 +261,13 @@ def test_nightly_batch_in_process_returns_its_final_state(prefect_server, tmp_pa
                           env=prefect_server.env, capture_output=True, text=True, timeout=300)
     assert "RESULT FAILED 0 produced, 0 skipped, 1 failed 1" in done.stdout, done.stdout + done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_cli_in_prefect_mode_prints_the_acx_table(prefect_server, tmp_path):
+    book = tmp_path / "tiny.md"
+    book.write_text("# Tiny\n\nThe kettle sang on the stove.\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "produce", str(book), "--output", str(tmp_path / "out"),
+                           "--no-qa"], cwd=REPO, env=prefect_server.env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "running as the produce-audiobook Prefect flow" in done.stderr
+    assert "RMS dB" in done.stdout and "pass" in done.stdout and "wrote" in done.stdout, done.stdout
