@@ -26,20 +26,20 @@ import re
 import time
 from pathlib import Path
 from typing import Literal
+from uuid import UUID
 
 from prefect import flow, get_run_logger, runtime
 from prefect.artifacts import create_markdown_artifact
 
 from flows import default_output_root
-from flows.produce import exception_of, produce_audiobook
+from flows.outcome import batch_counts, batch_state, error_text, failed_on_pipeline_error
+from flows.parameters import BATCH, EngineName, Format
+from flows.produce import exception_of, produce_audiobook, run_stamp
 from pipeline.errors import InputError
 from pipeline.plan import file_sha256
-from pipeline.produce import FORMATS
 from pipeline.speech.cache import write_atomic
-from pipeline.speech.engines import DEFAULT_ENGINE
 
 MANUSCRIPT_SUFFIXES = (".epub", ".txt", ".md")
-DEFAULT_DEPLOYMENT = "produce-audiobook/manuscript"
 POLL_S = 3.0
 
 
@@ -100,8 +100,16 @@ def _deployment_exists(name: str) -> bool:
         return False
 
 
+def run_link(run_id: UUID) -> str:
+    """The run's page in the UI (or its id when no UI URL is known)."""
+    from prefect.utilities.urls import url_for
+
+    return url_for("flow-run", obj_id=run_id) or f"flow run {run_id}"
+
+
 def _produce_via_deployment(deployment: str, jobs: list[tuple[Path, str, dict]]) -> dict[str, tuple[bool, str]]:
-    """Start one deployment run per book, all at once, then wait for every one to finish."""
+    """Start one deployment run per book, all at once, then wait for every one to finish. Each child
+    is logged by the name it has in the UI when it ends (it renames itself once the book is read)."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
@@ -111,7 +119,7 @@ def _produce_via_deployment(deployment: str, jobs: list[tuple[Path, str, dict]])
     for path, sha, params in jobs:
         run = run_deployment(deployment, parameters=params, timeout=0, as_subflow=True,
                              idempotency_key=f"{parent}-{sha}-{path.name}")
-        logger.info("%s: started %s run %s", path.name, deployment, run.name)
+        logger.info("%s: queued as %s %s", path.name, deployment, run_link(run.id))
         runs[str(path)] = run.id
     outcome: dict[str, tuple[bool, str]] = {}
     with get_client(sync_client=True) as client:
@@ -119,9 +127,11 @@ def _produce_via_deployment(deployment: str, jobs: list[tuple[Path, str, dict]])
             for key, run_id in runs.items():
                 if key in outcome:
                     continue
-                state = client.read_flow_run(run_id).state
+                child = client.read_flow_run(run_id)
+                state = child.state
                 if state is not None and state.is_final():
                     outcome[key] = (state.is_completed(), "" if state.is_completed() else error_line(state.message))
+                    logger.info("%s: run %s ended %s %s", Path(key).name, child.name, state.name, run_link(run_id))
             if len(outcome) < len(runs):
                 time.sleep(POLL_S)
     return outcome
@@ -135,13 +145,12 @@ def _produce_in_process(jobs: list[tuple[Path, str, dict]]) -> dict[str, tuple[b
             outcome[str(path)] = (True, "")
         else:
             exc = exception_of(state)
-            outcome[str(path)] = (False, f"{type(exc).__name__}: {exc}" if exc else error_line(state.message))
+            outcome[str(path)] = (False, error_text(exc) if exc else error_line(state.message))
     return outcome
 
 
 def summary_markdown(summary: dict) -> str:
-    out = [f"# Nightly batch: {len(summary['produced'])} produced, {len(summary['skipped'])} skipped, "
-           f"{len(summary['failed'])} failed", "", f"Folder `{summary['folder']}` → `{summary['output_root']}`", ""]
+    out = [f"# Nightly batch: {batch_counts(summary)}", "", f"Folder `{summary['folder']}` → `{summary['output_root']}`", ""]
     for title, rows, detail in (("Failed", summary["failed"], "error"), ("Produced", summary["produced"], "root"),
                                 ("Skipped", summary["skipped"], "reason")):
         if rows:
@@ -153,31 +162,32 @@ def summary_markdown(summary: dict) -> str:
 
 def run_name() -> str:
     folder = Path(str(runtime.flow_run.parameters.get("folder") or "books")).name
-    return f"nightly-{folder}-{time.strftime('%Y-%m-%d')}"
+    return f"nightly-{folder}-{run_stamp()}"
 
 
 @flow(name="nightly-batch", flow_run_name=run_name, persist_result=False, validate_parameters=True)
 def nightly_batch(
-    folder: str = "books",
-    output_root: str | None = None,
-    engine: str = DEFAULT_ENGINE,
-    voice: str | None = None,
-    formats: list[str] = list(FORMATS),  # noqa: B006 - Prefect copies parameter defaults
-    dispatch: Literal["auto", "deployment", "in-process"] = "auto",
-    deployment: str = DEFAULT_DEPLOYMENT,
-    retry_failed: bool = False,
+    folder: str = BATCH["folder"],
+    output_root: str | None = BATCH["output_root"],
+    engine: EngineName = BATCH["engine"],
+    voice: str | None = BATCH["voice"],
+    formats: list[Format] = BATCH["formats"],
+    dispatch: Literal["auto", "deployment", "in-process"] = BATCH["dispatch"],
+    deployment: str = BATCH["deployment"],
+    retry_failed: bool = BATCH["retry_failed"],
 ) -> dict:
     """Produce the new and changed manuscripts (.epub, .txt, .md) of `folder`.
 
-    dispatch: "auto" fans books out as runs of `deployment` when the server has it, else runs them
-    in-process; "deployment" / "in-process" force one way. Returns (and publishes as a Markdown
-    artifact) {"produced": [...], "skipped": [...], "failed": [...]}.
+    Parameters: `flows.parameters.BatchParameters`. Publishes a Markdown artifact and ends with
+    {"produced": [...], "skipped": [...], "failed": [...]}: Completed when no book failed, else
+    Failed with the message "N produced, M skipped, K failed" (the summary is the state's
+    exception's `.summary`; `flows.outcome.summary_of(state)` reads either).
     """
     logger = get_run_logger()
     source = Path(folder).resolve()
     root = Path(output_root or default_output_root()).resolve()
     if not source.is_dir():
-        raise InputError(f"{source} is not a folder")
+        return failed_on_pipeline_error(InputError(f"{source} is not a folder"))
     produced_before = produced_index(root)
     failures = load_failures(root)
     summary: dict = {"folder": str(source), "output_root": str(root), "produced": [], "skipped": [], "failed": []}
@@ -220,6 +230,5 @@ def nightly_batch(
 
     create_markdown_artifact(markdown=summary_markdown(summary), key="nightly-batch-summary",
                              description="Produced, skipped and failed manuscripts")
-    logger.info("%d produced, %d skipped, %d failed", len(summary["produced"]), len(summary["skipped"]),
-                len(summary["failed"]))
-    return summary
+    logger.info("%s", batch_counts(summary))
+    return batch_state(summary)

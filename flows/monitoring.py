@@ -1,14 +1,16 @@
-"""What a run shows in the Prefect UI: a throttled progress bar, the ACX table, the report."""
+"""What a run shows in the Prefect UI: a throttled progress bar, the per-chapter table, the report."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from uuid import UUID
 
 from prefect.artifacts import (create_markdown_artifact, create_progress_artifact, create_table_artifact,
                                update_progress_artifact)
 
+from flows.ui_report import chapter_rows, ui_markdown
 from pipeline.speech.synthesize import SynthesisProgress
 
 MIN_INTERVAL_S = 2.0  # at most one progress update every 2 s...
@@ -66,22 +68,9 @@ class ProgressReporter:
                 pass
 
 
-def acx_rows(report: dict, speeds: dict[int, float | None]) -> list[dict]:
-    """One row per file: the report's measurements plus the speed its track was synthesised at."""
-    rows = []
-    for f in report["files"]:
-        speed = speeds.get(f["track"])
-        rows.append({"file": f["file"], "duration_s": round(f["duration_s"], 2), "rms_db": round(f["rms_db"], 1),
-                     "true_peak_db": round(f["true_peak_db"], 1), "noise_floor_db": round(f["noise_floor_db"], 1),
-                     "acx": "pass" if f["passed"] else "FAIL: " + "; ".join(f["problems"]),
-                     "synthesis_speed_x": round(speed, 2) if speed else "cached"})
-    return rows
-
-
-def publish_results(slug: str, report: dict, report_md: str, outputs: list[str],
-                    speeds: dict[int, float | None]) -> None:
-    create_table_artifact(table=acx_rows(report, speeds), key=artifact_key("acx", slug),
-                          description=f"ACX check and synthesis speed (× real time) per file of {slug}")
-    files = "\n".join(f"- `{p}`" for p in outputs)
-    create_markdown_artifact(markdown=f"{report_md}\n\n## Output paths\n\n{files}\n", key=artifact_key("report", slug),
+def publish_results(slug: str, root: Path, report: dict, outputs: list[str], speeds: dict[int, float | None]) -> None:
+    """The per-chapter table and the report (see `flows.ui_report`) as the run's artifacts."""
+    create_table_artifact(table=chapter_rows(report, speeds), key=artifact_key("acx", slug),
+                          description=f"Per file of {slug}: ACX check, QA and synthesis speed (× real time)")
+    create_markdown_artifact(markdown=ui_markdown(root, report, outputs), key=artifact_key("report", slug),
                              description=f"Production report of {slug}")

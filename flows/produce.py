@@ -12,6 +12,7 @@ import flows  # noqa: F401  (quiet Prefect defaults, set before Prefect is impor
 
 import time
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, runtime, task
@@ -21,13 +22,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import default_output_root
 from flows.monitoring import ProgressReporter, publish_results, start_progress
+from flows.outcome import exception_of, failed_on_pipeline_error, produce_state, quiet_pipeline_errors, unwrap
+from flows.parameters import PRODUCE, EngineName, Format, IpaFallback
 from flows.slots import synthesis_slot
 from pipeline.errors import PipelineError
 from pipeline.mastering.measure import Measurement
 from pipeline.mastering.render import load_rendered
 from pipeline.memory import tune_allocator
 from pipeline.plan import Plan, slugify
-from pipeline.produce import FORMATS, ProduceOptions, master_track, package, prepare, synthesize
+from pipeline.produce import ProduceOptions, master_track, package, prepare, synthesize
 from pipeline.speech.cache import ChunkCache
 from pipeline.speech.engines import DEFAULT_ENGINE
 from pipeline.speech.synthesize import SynthesisProgress, missing_chunks
@@ -36,16 +39,6 @@ from pipeline.workspace import BookLock, BookPaths
 # Synthesis is one task per batch of consecutive tracks holding at least this many chunks (a long
 # chapter is a task of its own; short credits ride along with their neighbour).
 CHUNKS_PER_SYNTHESIS_TASK = 24
-
-
-def exception_of(state: State) -> BaseException | None:
-    if isinstance(state.data, BaseException):
-        return state.data
-    try:
-        result = state.result(raise_on_failure=False)
-    except Exception:
-        return None
-    return result if isinstance(result, BaseException) else None
 
 
 def retry_unless_pipeline_error(task: object, task_run: TaskRun, state: State) -> bool:
@@ -63,6 +56,7 @@ def _paths(output_root: str, slug: str) -> BookPaths:
 
 
 @task(name="prepare", **RETRIES, **NO_RESULTS)
+@quiet_pipeline_errors
 def prepare_task(options: dict) -> dict:
     """Read the manuscript, plan it, write plan.json: `pipeline.produce.prepare`."""
     paths = prepare(ProduceOptions(**options), on_notice=get_run_logger().warning)
@@ -73,6 +67,7 @@ def prepare_task(options: dict) -> dict:
 
 
 @task(name="synthesize", task_run_name="synthesize-tracks-{tracks}", **RETRIES, **NO_RESULTS)
+@quiet_pipeline_errors
 def synthesize_task(output_root: str, slug: str, options: dict, tracks: list[int],
                     progress: dict | None = None) -> dict:
     """Fill the chunk cache for `tracks`, holding a `synthesis-<engine>` concurrency slot."""
@@ -84,6 +79,7 @@ def synthesize_task(output_root: str, slug: str, options: dict, tracks: list[int
 
 
 @task(name="master", task_run_name="master-track-{index}", **RETRIES, **NO_RESULTS)
+@quiet_pipeline_errors
 def master_task(output_root: str, slug: str, index: int) -> list[dict]:
     """Render, encode and measure one track's files: `pipeline.produce.master_track`."""
     paths = _paths(output_root, slug)
@@ -93,6 +89,7 @@ def master_task(output_root: str, slug: str, index: int) -> list[dict]:
 
 
 @task(name="package", **RETRIES, **NO_RESULTS)
+@quiet_pipeline_errors
 def package_task(output_root: str, slug: str, options: dict, mastered: list[dict], synthesis: dict,
                  wall_s: float) -> dict:
     """M4B/MP3, tags, manifest and report: `pipeline.produce.package`."""
@@ -125,11 +122,18 @@ def batch_tracks(sizes: list[int], per_task: int = CHUNKS_PER_SYNTHESIS_TASK) ->
     return groups
 
 
+def run_stamp() -> str:
+    """YYYYMMDD-HHMM (local time) of when the run was scheduled: the same before and after the rename."""
+    scheduled = runtime.flow_run.scheduled_start_time
+    when = datetime.fromisoformat(str(scheduled)) if scheduled else datetime.now().astimezone()
+    return when.astimezone().strftime("%Y%m%d-%H%M")
+
+
 def run_name() -> str:
-    """`<manuscript stem>-<voice>` until the book is read; then renamed `<slug>-<voice>`."""
+    """`<manuscript stem>-<voice>-<stamp>` until the book is read; then renamed `<slug>-<voice>-<stamp>`."""
     params = runtime.flow_run.parameters
     stem = slugify(Path(str(params.get("manuscript", "book"))).stem)
-    return f"{stem}-{params.get('voice') or params.get('engine') or DEFAULT_ENGINE}"
+    return f"{stem}-{params.get('voice') or params.get('engine') or DEFAULT_ENGINE}-{run_stamp()}"
 
 
 def _rename_run(name: str) -> None:
@@ -148,24 +152,35 @@ def _rename_run(name: str) -> None:
 @flow(name="produce-audiobook", flow_run_name=run_name, task_runner=ThreadPoolTaskRunner(max_workers=1),
       persist_result=False, validate_parameters=True)
 def produce_audiobook(
-    manuscript: str,
-    output_root: str | None = None,
-    engine: str = DEFAULT_ENGINE,
-    voice: str | None = None,
-    formats: list[str] = list(FORMATS),  # noqa: B006 - Prefect copies parameter defaults
-    seed: int = 0,
-    speed: float = 1.0,
-    repin: bool = False,
-    qa: bool = True,
-    engine_options: dict[str, str | int | float] | None = None,
-    lexicons: list[str] | None = None,
-    ipa_fallback: str = "alias",
+    manuscript: str = PRODUCE["manuscript"],
+    output_root: str | None = PRODUCE["output_root"],
+    engine: EngineName = PRODUCE["engine"],
+    voice: str | None = PRODUCE["voice"],
+    formats: list[Format] = PRODUCE["formats"],
+    seed: int = PRODUCE["seed"],
+    speed: float = PRODUCE["speed"],
+    repin: bool = PRODUCE["repin"],
+    qa: bool = PRODUCE["qa"],
+    engine_options: dict[str, str | int | float] | None = PRODUCE["engine_options"],
+    lexicons: list[str] | None = PRODUCE["lexicons"],
+    ipa_fallback: IpaFallback = PRODUCE["ipa_fallback"],
 ) -> dict:
     """Produce a finished audiobook from one manuscript (.epub, .txt, .md).
 
-    Parameters are those of `pipeline.produce.ProduceOptions`. `output_root` defaults to
-    $AUDIOBOOK_OUTPUT_ROOT or ./output; the book goes to <output_root>/<slug>/.
+    Parameters: `flows.parameters.ProduceParameters` (those of `pipeline.produce.ProduceOptions`).
+    Ends Completed with a summary dict; Failed when the manuscript or a setting is unusable (the
+    error is the message) or when files fail the ACX check (the book is still written).
     """
+    try:
+        return _produce(manuscript, output_root, engine, voice, formats, seed, speed, repin, qa, engine_options,
+                        lexicons, ipa_fallback)
+    except PipelineError as exc:
+        return failed_on_pipeline_error(exc)
+
+
+def _produce(manuscript: str, output_root: str | None, engine: str, voice: str | None, formats: list[str],
+             seed: int, speed: float, repin: bool, qa: bool, engine_options: dict | None,
+             lexicons: list[str] | None, ipa_fallback: str) -> State:
     logger = get_run_logger()
     began = time.perf_counter()
     tune_allocator()
@@ -177,9 +192,9 @@ def produce_audiobook(
     root = str(options.output_root)
     logger.info("producing %s (engine %s) into %s", manuscript, engine, root)
 
-    book = prepare_task(opts)
+    book = unwrap(prepare_task(opts))
     slug = book["slug"]
-    _rename_run(f"{slug}-{book['voice']}")
+    _rename_run(f"{slug}-{book['voice']}-{run_stamp()}")
     logger.info("%r: %d tracks, %d chunks", book["title"], len(book["tracks"]), sum(book["tracks"]))
     if book.get("lexicon"):
         logger.info("lexicon: %s", book["lexicon"])
@@ -192,27 +207,27 @@ def produce_audiobook(
         progress_id = start_progress(slug, done, total)
         syntheses, futures = [], []
         for group in batch_tracks(book["tracks"]):
-            result = synthesize_task(root, slug, opts, group,
-                                     {"artifact_id": progress_id, "total": total, "done_before": done})
+            result = unwrap(synthesize_task(root, slug, opts, group,
+                                            {"artifact_id": progress_id, "total": total, "done_before": done}))
             done += result["synthesized"]
             syntheses.append(result)
             futures += [master_task.submit(root, slug, index) for index in group]
-        mastered = [part for future in futures for part in future.result()]
+        mastered = [part for future in futures for part in unwrap(future.result())]
         synthesis = {"done": total, "total": total, "synthesized": sum(s["synthesized"] for s in syntheses),
                      "audio_s": sum(s["audio_s"] for s in syntheses), "wall_s": sum(s["wall_s"] for s in syntheses)}
         logger.info("synthesised %d of %d chunks (%.1f× real time); packaging", synthesis["synthesized"], total,
                     SynthesisProgress(**synthesis).speed)
-        packaged = package_task(root, slug, opts, mastered, synthesis, time.perf_counter() - began)
+        packaged = unwrap(package_task(root, slug, opts, mastered, synthesis, time.perf_counter() - began))
 
     speeds = {t: (s["speed"] if s["synthesized"] else None) for s in syntheses for t in s["tracks"]}
-    report_md = (Path(packaged["root"]) / "report.md").read_text(encoding="utf-8")
-    publish_results(slug, packaged["report"], report_md, packaged["outputs"], speeds)
+    publish_results(slug, Path(packaged["root"]), packaged["report"], packaged["outputs"], speeds)
     failing = [f["file"] for f in packaged["report"]["files"] if not f["passed"]]
     if failing:
         logger.warning("%d file(s) fail the ACX check: %s", len(failing), ", ".join(failing))
     logger.info("wrote %s", ", ".join(packaged["outputs"]))
-    return {"slug": slug, "root": packaged["root"], "outputs": packaged["outputs"], "passed": packaged["passed"],
-            "duration_s": packaged["report"]["duration_s"], "synthesis": synthesis}
+    summary = {"slug": slug, "root": packaged["root"], "outputs": packaged["outputs"], "passed": packaged["passed"],
+               "duration_s": packaged["report"]["duration_s"], "synthesis": synthesis}
+    return produce_state(summary, failing)
 
 
 if __name__ == "__main__":  # python -m flows.produce books/x.md: one local run (in the UI if PREFECT_API_URL is set)

@@ -183,12 +183,13 @@ def _print_lexicon(section: dict | None) -> None:
 def _produce_with_prefect(path: Path, output: Path, engine: str, voice: str | None, formats: list[str], seed: int,
                           repin: bool, qa: bool, lexicons: list[Path], ipa_fallback: str) -> None:
     """The same run as the produce-audiobook flow, so it shows in the Prefect UI with its artifacts."""
-    from flows.produce import produce_audiobook
+    from flows.local_run import produce_with_flow
 
     errors.print("running as the produce-audiobook Prefect flow; progress is in the UI's artifacts")
-    summary = produce_audiobook(manuscript=str(path), output_root=str(output), engine=engine, voice=voice,
-                                formats=formats, seed=seed, repin=repin, qa=qa,
-                                lexicons=[str(p) for p in lexicons], ipa_fallback=ipa_fallback)
+    summary, rows = produce_with_flow(manuscript=str(path), output_root=str(output), engine=engine, voice=voice,
+                                      formats=formats, seed=seed, repin=repin, qa=qa,
+                                      lexicons=[str(p) for p in lexicons], ipa_fallback=ipa_fallback)
+    _print_acx(rows)
     for out in summary["outputs"]:
         console.print(f"wrote {out}", highlight=False)
     console.print(f"report: {Path(summary['root']) / 'report.md'}", highlight=False)

@@ -1,14 +1,19 @@
-"""A real Prefect server on loopback (session-wide), the served deployments, and a process work
-pool with two workers. Every subprocess is killed (with its children) in teardown."""
+"""A real Prefect server on loopback (session-wide; on a throwaway PostgreSQL when the postgresql
+package is installed, else SQLite), the served deployments, and a fleet: a process work pool
+deployed with `python -m flows.deploy`, two book workers and one batch worker, started as the
+README says. Every subprocess is killed (with its children) in teardown."""
 
 from __future__ import annotations
 
+import glob
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 PREFECT = str(VENV_BIN / "prefect")
 POOL = "audiobooks-test"
-POOL_DEPLOYMENT = "produce-audiobook/pool"
+FLEET = "fleet"  # deployment name of both flows in the pool (the served ones keep the default names)
 
 
 def free_port() -> int:
@@ -67,8 +72,8 @@ class Processes:
 
 
 class Server:
-    def __init__(self, url: str, env: dict, procs: Processes, tmp: Path):
-        self.url, self.env, self.procs, self.tmp = url, env, procs, tmp
+    def __init__(self, url: str, env: dict, procs: Processes, tmp: Path, database: str):
+        self.url, self.env, self.procs, self.tmp, self.database = url, env, procs, tmp, database
 
     def cli(self, *args: str, timeout: float = 120) -> str:
         done = subprocess.run([PREFECT, "--no-prompt", *args], cwd=REPO, env=self.env, capture_output=True,
@@ -137,6 +142,40 @@ class Server:
                         time.sleep(1)
 
 
+def _pg_tool(name: str) -> str | None:
+    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found if isinstance(found, str) else (found[-1] if found else None)
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster in a temporary folder, listening on loopback only (as the
+    `postgres` user when we are root: initdb refuses root)."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="prefect-pg-"))
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=60)
+
+    def start(self) -> str:
+        data = self.dir / "data"
+        self._run(_pg_tool("initdb"), "-D", str(data), "-U", "prefect", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self._run(_pg_tool("pg_ctl"), "-D", str(data), "-l", str(self.dir / "log"), "-w", "start", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir} -c fsync=off")
+        self._run(_pg_tool("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "prefect", "prefect")
+        return f"postgresql+asyncpg://prefect@127.0.0.1:{self.port}/prefect"
+
+    def stop(self) -> None:
+        if (self.dir / "data" / "postmaster.pid").exists():
+            subprocess.run([*self.as_user, _pg_tool("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate",
+                            "stop"], capture_output=True, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prefect")
@@ -147,15 +186,25 @@ def prefect_server(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update({
         "PREFECT_HOME": str(tmp / "home"), "PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1", "PREFECT_SERVER_UI_ENABLED": "false", "PREFECT_SERVER_DATABASE_TIMEOUT": "30",
+        "DO_NOT_TRACK": "1", "PREFECT_SERVER_DATABASE_TIMEOUT": "30",
         "PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "2",
         "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_WORKER_PREFETCH_SECONDS": "2",
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
         "AUDIOBOOK_OUTPUT_ROOT": str(tmp / "default-output"),
     })
+    postgres = None
+    if _pg_tool("initdb") and _pg_tool("pg_ctl"):
+        postgres = Postgres(free_port())
+        try:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = postgres.start()
+        except (OSError, subprocess.SubprocessError) as exc:
+            postgres.stop()
+            raise RuntimeError(f"could not start PostgreSQL: {exc}: {getattr(exc, 'stderr', '')}") from None
+    elif os.environ.get("CI", "").lower() == "true":
+        pytest.fail("postgresql is not installed (scripts/system-deps.sh installs it)")
     procs = Processes(logs)
     server = procs.start("server", [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port),
-                                    "--no-ui", "--analytics-off"], env)
+                                    "--analytics-off"], env)
     try:
         import httpx
 
@@ -169,9 +218,11 @@ def prefect_server(tmp_path_factory):
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("Prefect server did not start:\n" + procs.log("server"))
             time.sleep(0.5)
-        yield Server(url, env, procs, tmp)
+        yield Server(url, env, procs, tmp, "postgresql" if postgres else "sqlite")
     finally:
         procs.stop_all()
+        if postgres:
+            postgres.stop()
 
 
 @pytest.fixture(scope="session")
@@ -184,17 +235,19 @@ def served(prefect_server):
 
 
 @pytest.fixture(scope="session")
-def work_pool(served):
-    """A process work pool with two workers, and produce-audiobook deployed to it from this checkout."""
+def fleet(served):
+    """`python -m flows.deploy` to a process pool, two book workers (`--work-queue books --limit 1`)
+    and a batch worker (`--work-queue batch`), as in the README's fleet section."""
     server = served
-    server.cli("work-pool", "create", POOL, "--type", "process")
-    workers = [server.procs.start(f"worker-{n}", [PREFECT, "worker", "start", "--pool", POOL, "--name",
-                                                   f"test-worker-{n}"], server.env) for n in (1, 2)]
-    server.python(
-        "from prefect import flow\n"
-        f"flow.from_source(source={str(REPO)!r}, entrypoint='flows/produce.py:produce_audiobook')"
-        f".deploy(name='pool', work_pool_name={POOL!r}, print_next_steps=False)\n")
-    server.wait_deployments(POOL_DEPLOYMENT)
+    done = subprocess.run([sys.executable, "-m", "flows.deploy", "--pool", POOL, "--timezone", "UTC",
+                           "--manuscript-name", FLEET, "--nightly-name", FLEET], cwd=REPO, env=server.env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    server.wait_deployments(f"produce-audiobook/{FLEET}", f"nightly-batch/{FLEET}")
+    workers = [server.procs.start(name, [PREFECT, "worker", "start", "--pool", POOL, "--work-queue", queue,
+                                         "--limit", "1", "--name", name], server.env)
+               for name, queue in (("book-worker-1", "books"), ("book-worker-2", "books"),
+                                   ("batch-worker", "batch"))]
     yield server
     for proc in workers:
         server.procs.stop(proc)
