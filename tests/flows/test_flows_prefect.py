@@ -91,7 +91,7 @@ def test_run_form_explains_itself(served):
         props = deployment.parameter_openapi_schema["properties"]
         assert all(p.get("description") for p in props.values()), props
         assert {"piper", "voxtral"} <= set(props["engine"]["enum"])
-        assert props["formats"]["items"]["enum"] == ["m4b", "mp3"]
+        assert props["formats"]["items"]["enum"] == ["m4b", "mp3", "epub"]
     assert produce.parameter_openapi_schema["required"] == ["manuscript"]
     [schedule] = nightly.schedules
     assert schedule.schedule.cron == "0 2 * * *" and schedule.schedule.timezone  # an explicit zone

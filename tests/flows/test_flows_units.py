@@ -44,7 +44,7 @@ def test_run_form_has_descriptions_and_choices():
         assert list(schema["properties"]) == list(model.model_fields)
         assert all(p.get("description") for p in schema["properties"].values()), schema
         assert schema["properties"]["engine"]["enum"][0] == "piper"
-        assert schema["properties"]["formats"]["items"]["enum"] == ["m4b", "mp3"]
+        assert schema["properties"]["formats"]["items"]["enum"] == ["m4b", "mp3", "epub"]
     assert produce_audiobook.parameters.model_dump()["required"] == ["manuscript"]
 
 
