@@ -79,12 +79,25 @@ def test_encodings(tmp_path: Path, encoding: str) -> None:
 
 @pytest.mark.parametrize(
     "heading, title",
-    [("PART I", "Part I"), ("Book 2", "Book 2"), ("Prologue", "Prologue"), ("Introduction", "Introduction"),
-     ("Preface", "Preface"), ("CHAPTER XII. A Storm", "Chapter XII: A Storm"), ("Chapter Twenty-One", "Chapter Twenty-One")],
+    [("Prologue", "Prologue"), ("Introduction", "Introduction"), ("Preface", "Preface"),
+     ("CHAPTER XII. A Storm", "Chapter XII: A Storm"), ("Chapter Twenty-One", "Chapter Twenty-One"),
+     ("LETTER IV", "Letter IV"), ("Stave One", "Stave One"), ("CANTO THE FIRST", "Canto the First")],
 )  # fmt: skip
 def test_heading_patterns(tmp_path: Path, heading: str, title: str) -> None:
     book = read_manuscript(write(tmp_path, "h.txt", f"{heading}\n\nBody text.\n\nChapter 99\n\nMore.\n"))
     assert [c.title for c in book.chapters] == [title, "Chapter 99"]
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [("PART I", "Part I"), ("Book 2", "Book 2"), ("BOOK THE FIRST", "Book the First"), ("Volume Two", "Volume Two"),
+     ("BOOK FIRST.—A JUST MAN", "Book First: A Just Man"), ("Act III", "Act III")],
+)  # fmt: skip
+def test_container_headings_are_parents(tmp_path: Path, heading: str, title: str) -> None:
+    """A part, book, volume or act holds the chapters after it: heard once, at the head of the first."""
+    book = read_manuscript(write(tmp_path, "h.txt", f"{heading}\n\nBody text.\n\nChapter 99\n\nMore.\n"))
+    assert [(c.located_title, c.path) for c in book.chapters] == [(f"{title.split(':')[0]}, Chapter 99", [title])]
+    assert [(lead.title, [p.text for p in lead.paragraphs]) for lead in book.chapters[0].leads] == [(title, ["Body text."])]
 
 
 def test_no_headings_is_one_chapter(tmp_path: Path) -> None:
