@@ -134,7 +134,8 @@ def tree_from_headings(headed: list[Headed], book_title: str) -> Tree:
     for index, (section, types, words) in enumerate(kept):
         kind = kind_of(types)
         title = section_title(section.title, kind, letters) if section.title else book_title
-        parent = index + 1 < len(kept) and kept[index + 1][0].depth > section.depth
+        # (text before the first heading is never a parent: it has no heading to be heard once)
+        parent = bool(section.title) and index + 1 < len(kept) and kept[index + 1][0].depth > section.depth
         sections.append(Section(title, section.paragraphs, kind, section.depth, parent, words))
     tree = build_tree(sections)
     tree.skipped = [s for s in skipped + tree.skipped if s.words]
