@@ -36,8 +36,8 @@ def spoken_title(chapter: Chapter, language: str) -> str:
 
 
 def spoken_text(paragraphs: list, language: str) -> list[str]:
-    normalizer = normalizer_for(language)
-    return [collapse_whitespace(normalizer.text(_LINE_END.sub(", ", p.text))) for p in paragraphs]
+    spoken = normalizer_for(language).paragraphs([_LINE_END.sub(", ", p.text) for p in paragraphs])
+    return [collapse_whitespace(text) for text in spoken]
 
 
 def spoken_paragraphs(chapter: Chapter, language: str) -> list[str]:

@@ -19,10 +19,10 @@ from pipeline.manuscript.cleaning import clean_text
 from pipeline.manuscript.cover import find_cover
 from pipeline.manuscript.epub_safety import check_epub, opf_path
 from pipeline.manuscript.structure import (
-    GUTENBERG_IDS, NOTE_TYPES, SKIPPED_TYPES, chapter_title, epub_types, is_notes, is_skipped, kind_of,
+    GUTENBERG_IDS, NOTE_TYPES, SKIPPED_TYPES, epub_types, is_notes, is_skipped, kind_of,
     skipped_reason, text_words, types_from_name,
 )  # fmt: skip
-from pipeline.manuscript.tree import Section, build_tree, is_alphabet_run
+from pipeline.manuscript.tree import Section, build_tree, is_alphabet_run, section_title
 from pipeline.manuscript.xhtml import parse_xhtml, read_segments
 
 # Types that say what a section is (as opposed to "bodymatter", "z3998:fiction"...).
@@ -153,8 +153,7 @@ def _section(draft: _Draft, types: set[str], number: int, letters: bool) -> Sect
     title = heading or label or (f"Chapter {number}" if kind is ChapterKind.CHAPTER else kind.value.title())
     if heading and label and len(label) > len(heading) and label.lower().startswith(heading.lower()):
         title = label  # "Chapter 1" heading, "Chapter 1: The Start" in the TOC
-    if not (letters and len(title.rstrip(".")) == 1):  # a dictionary's "C" is a letter, not Chapter 100
-        title = chapter_title(title, kind)
+    title = section_title(title, kind, letters)
     paragraphs = draft.paragraphs
     spoken = {t.casefold() for t in (title, heading, label) if t}
     if paragraphs and paragraphs[0].text.casefold() in spoken:  # the title is read separately

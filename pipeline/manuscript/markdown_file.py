@@ -1,4 +1,4 @@
-"""Markdown manuscripts (markdown-it-py): front matter, heading-level chapters, emphasis, scene breaks."""
+"""Markdown manuscripts (markdown-it-py): front matter, the book tree from heading levels, emphasis, scene breaks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from pipeline.book import Book, Chapter, Paragraph
+from pipeline.book import Book
 from pipeline.errors import InputError
 from pipeline.manuscript.cleaning import LINE_BREAK, Run, clean_text, is_scene_break, paragraph_from_runs
-from pipeline.manuscript.structure import chapter_title, is_skipped, kind_of, types_from_name
 from pipeline.manuscript.text_file import decode
+from pipeline.manuscript.tree import Headed, tree_from_headings
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 
@@ -56,70 +56,67 @@ def _runs(inline: Token) -> list[Run]:
     return runs
 
 
-def _chapter_level(tokens: list[Token]) -> tuple[int | None, int | None]:
-    """(level of chapter headings, level of a lone top heading that is the book's title)."""
-    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
-    if not levels:
-        return None, None
-    top = min(levels)
-    deeper = [level for level in levels if level > top]
-    if levels.count(top) == 1 and deeper:
-        return min(deeper), top  # "# Book" over "## Chapter"s
-    return top, None
+def _title_level(tokens: list[Token]) -> int | None:
+    """The level of a lone first heading above all the others: the book's title ("# Book" over
+    "## Part"s and "## Chapter"s), not a part of its tree."""
+    levels = [int(t.tag[1]) for t, inline in zip(tokens, tokens[1:])
+              if t.type == "heading_open" and any(c.isalnum() for c in clean_text(inline.content))]
+    if len(levels) > 1 and levels.count(levels[0]) == 1 and levels[0] < min(levels[1:]):
+        return levels[0]
+    return None
 
 
 def read_markdown(path: Path) -> Book:
     fields, text = _front_matter(decode(path).replace("\r\n", "\n").replace("\r", "\n"))
     tokens = MarkdownIt("commonmark").parse(text)
-    level, title_level = _chapter_level(tokens)
+    title_level = _title_level(tokens)
     book_title = fields.get("title", [""])[0]
-    sections: list[tuple[str, list[Paragraph]]] = [("", [])]
+    # Every other heading opens a section at its level: "# Part One" > "## Chapter 1" > "### Scene".
+    sections = [Headed("", 0, [])]
     scene_break = False
     index = 0
     while index < len(tokens):
         token = tokens[index]
         if token.type == "heading_open":
             heading = clean_text(tokens[index + 1].content)
-            depth = int(token.tag[1])
+            level = int(token.tag[1])
             if not any(c.isalnum() for c in heading):  # "## * * *", "## —", "##": an ornament, not a title
-                scene_break = bool(sections[-1][1])
-            elif depth == title_level:
+                scene_break = bool(sections[-1].paragraphs)
+            elif level == title_level:
                 book_title = book_title or heading
-            elif depth == level:
-                sections.append((heading, []))
+            else:
+                sections.append(Headed(heading, level, []))
                 scene_break = False
-            else:  # a sub-heading is read as a line of text
-                paragraph = paragraph_from_runs(_runs(tokens[index + 1]))
-                sections[-1][1].extend([paragraph] if paragraph else [])
             index += 3
             continue
         if token.type == "hr":
-            scene_break = bool(sections[-1][1])
+            scene_break = bool(sections[-1].paragraphs)
         elif token.type == "inline":
             paragraph = paragraph_from_runs(_runs(token))
             if paragraph and is_scene_break(paragraph.text):
-                scene_break = bool(sections[-1][1])
+                scene_break = bool(sections[-1].paragraphs)
             elif paragraph:
                 paragraph.scene_break_before = scene_break
                 scene_break = False
-                sections[-1][1].append(paragraph)
+                sections[-1].paragraphs.append(paragraph)
         # fence, code_block, html_block: not read
         index += 1
     book_title = clean_text(book_title) or path.stem
-    chapters: list[Chapter] = []
-    for heading, paragraphs in sections:
-        types = types_from_name(heading.split(":")[0]) if heading else set()
-        if paragraphs and not is_skipped(types):
-            kind = kind_of(types)
-            chapters.append(Chapter(chapter_title(heading, kind) if heading else book_title, paragraphs, kind))
-    if not chapters:
+    top = min((s.depth for s in sections[1:]), default=0)
+    for section in sections[1:]:
+        section.depth -= top
+    if not sections[0].paragraphs:
+        sections.pop(0)
+    tree = tree_from_headings(sections, book_title)
+    if not tree.chapters:
         raise InputError(f"{path}: the Markdown file is empty (no readable text)")
     authors = fields.get("author", []) + fields.get("authors", [])
     return Book(
         title=book_title,
         authors=[clean_text(a) for a in authors],
         language=(fields.get("language") or fields.get("lang") or ["en"])[0],
-        chapters=chapters,
+        chapters=tree.chapters,
+        skipped=tree.skipped,
         publisher=(fields.get("publisher") or [None])[0],
         date=(fields.get("date") or [None])[0],
         description=clean_text((fields.get("description") or [""])[0]) or None,

@@ -1,4 +1,4 @@
-"""Plain-text manuscripts: encoding detection, Gutenberg header/licence, chapter headings."""
+"""Plain-text manuscripts: encoding detection, Gutenberg header/licence, the book tree from label-word headings."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import charset_normalizer
 
-from pipeline.book import Book, Chapter
+from pipeline.book import Book
 from pipeline.errors import InputError
 from pipeline.manuscript.cleaning import clean_text, join_hyphenated_lines, plain_paragraphs
-from pipeline.manuscript.structure import is_skipped, kind_of, types_from_name
+from pipeline.manuscript.tree import Headed, tree_from_headings
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024
 # Gutenberg markers sit near the ends; searching all of a huge file for them is wasted time.
@@ -25,12 +25,19 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x0
 WIDE_SAMPLE = 65536
 _ONES = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"  # noqa: E501
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
-_NUMBER = rf"(?:\d+|[IVXLCDM]+|(?:{_TENS})(?:[- ](?:{_ONES}))?|{_ONES}|hundred)"
+_ORDINALS = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth"  # noqa: E501
+_TENTHS = "twentieth|thirtieth|fortieth|fiftieth"
+_NUMBER = (rf"(?:\d+|[IVXLCDM]+|(?:{_TENS})(?:[- ](?:{_ONES}))?|{_ONES}|hundred"
+           rf"|(?:the\s+)?(?:(?:{_TENS})[- ](?:{_ORDINALS})|{_TENTHS}|{_ORDINALS}))")
+# Label words that hold others ("Book the First" over "Chapter I"), outermost first as the book uses them.
+_CONTAINERS = ("volume", "book", "part", "act")
+_LABELS = "chapter|letter|stave|canto|scene|" + "|".join(_CONTAINERS)
 _HEADING = re.compile(
-    rf"^(?P<label>(?:chapter|part|book)\s+{_NUMBER}|prologue|epilogue|introduction|preface|foreword|afterword)"
+    rf"^(?P<label>(?:{_LABELS})\s+{_NUMBER}|prologue|epilogue|introduction|preface|foreword|afterword)"
     r"\.?(?:\s*[:.—–-]\s*(?P<subtitle>\S.*))?$",
     re.IGNORECASE,
 )
+_ROMAN = re.compile(r"^[IVXLCDM]+$")
 _GUTENBERG_START = re.compile(r"^\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
 _GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG.*$", re.IGNORECASE | re.MULTILINE)
 _FIELD = re.compile(r"^(Title|Author|Language|Release date|Publisher)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -103,12 +110,20 @@ def _heading(block: str) -> tuple[str, str | None, str] | None:
     match = _HEADING.match(lines[0].strip())
     if match is None:
         return None
-    words = match["label"].split(None, 1)
-    label = " ".join([words[0].capitalize(), *(w.capitalize() if w.isalpha() and not w.isupper() else w for w in words[1:])])
+    label = " ".join(_label_word(word, first=not n) for n, word in enumerate(match["label"].split()))
     rest = "\n".join(lines[1:]).strip()
     if not match["subtitle"] and len(lines) == 2 and _subtitle_like(rest):
         return label, rest, ""
     return label, match["subtitle"], rest
+
+
+def _label_word(word: str, first: bool) -> str:
+    """ "BOOK" -> "Book", "THE" -> "the", "TWENTY-ONE" -> "Twenty-One"; Roman numerals stay as they are."""
+    if not first and _ROMAN.match(word):
+        return word
+    if not first and word.lower() == "the":
+        return "the"
+    return "-".join(part.capitalize() if part.isupper() or part.islower() else part for part in word.split("-"))
 
 
 def _subtitle_like(block: str) -> bool:
@@ -135,39 +150,65 @@ def _split_header(text: str) -> tuple[dict[str, str], str]:
     return fields, text
 
 
-def _chapters(blocks: list[str], book_title: str) -> list[Chapter]:
-    sections: list[tuple[str, list[str]]] = [("", [])]
+def _depth(label: str, containers: list[str]) -> int:
+    """A heading's level: containers in the order the book first uses them, then chapters, scenes,
+    letters (siblings of each other); a prologue or an epilogue is at the top."""
+    word = label.split()[0].lower()
+    if word in containers:
+        return containers.index(word)
+    return len(containers) if " " in label else 0
+
+
+def _stacked(lines: list[str], containers: list[str]) -> tuple[list[tuple[str, int]], str] | None:
+    """Headings stacked in one block ("BOOK I" / "CHAPTER I" / text): (title, depth) each deeper than the
+    one before, and the text after them. None: heading after heading at one level, a contents list."""
+    stack: list[tuple[str, int]] = []
+    for number, line in enumerate(lines):
+        heading = _heading(line)
+        if heading is None:
+            rest = "\n".join(lines[number:])
+            if number == len(lines) - 1 and _subtitle_like(rest) and ": " not in stack[-1][0]:
+                return stack[:-1] + [(_title(stack[-1][0], rest), stack[-1][1])], ""
+            return stack, rest
+        depth = _depth(heading[0], containers)
+        if stack and depth <= stack[-1][1]:
+            return None
+        stack.append((_title(heading[0], heading[1]), depth))
+    return stack, ""
+
+
+def _sections(blocks: list[str], book_title: str) -> list[Headed]:
+    headings = [_heading(block) for block in blocks]
+    containers = list(dict.fromkeys(h[0].split()[0].lower() for h in headings
+                                    if h and h[0].split()[0].lower() in _CONTAINERS))
+    sections: list[tuple[str, int, list[str]]] = [("", 0, [])]
     index = 0
     while index < len(blocks):
-        block = blocks[index]
-        heading = _heading(block)
+        block, heading = blocks[index], headings[index]
         lines = block.split("\n")
-        if heading and len(lines) > 1 and _heading(lines[1]):  # heading after heading: a contents list
-            index += 1
-            continue
         if heading is None:
-            sections[-1][1].append(block)
+            sections[-1][2].append(block)
+        elif len(lines) > 1 and _heading(lines[1]):
+            stacked = _stacked(lines, containers)  # None: a contents list, not read
+            if stacked is not None:
+                sections += [(title, depth, []) for title, depth in stacked[0]]
+                sections[-1][2].extend([stacked[1]] if stacked[1] else [])
         else:
             label, subtitle, rest = heading
             if subtitle is None and index + 1 < len(blocks) and _subtitle_like(blocks[index + 1]):
-                if not _heading(blocks[index + 1]):
+                if not headings[index + 1]:
                     subtitle = blocks[index + 1]
                     index += 1
-            sections.append((_title(label, subtitle), [rest] if rest else []))
+            sections.append((_title(label, subtitle), _depth(label, containers), [rest] if rest else []))
         index += 1
-    chapters: list[Chapter] = []
-    for title, section_blocks in sections:
-        types = types_from_name(title.split(":")[0]) if title else set()
-        paragraphs = plain_paragraphs(section_blocks)
-        if not paragraphs or is_skipped(types):
-            continue
-        if not title and len(sections) > 1:
-            # Text before the first heading: title lines and "Produced by" credits are not read.
-            paragraphs = [p for p in paragraphs if p.text.casefold() != book_title.casefold()]
-            if sum(len(p.text.split()) for p in paragraphs) < 40:
-                continue
-        chapters.append(Chapter(title or book_title, paragraphs, kind_of(types)))
-    return chapters
+    headed = [Headed(title, depth, plain_paragraphs(section_blocks)) for title, depth, section_blocks in sections]
+    first = headed[0]
+    if len(headed) > 1:
+        # Text before the first heading: title lines and "Produced by" credits are not read.
+        first.paragraphs = [p for p in first.paragraphs if p.text.casefold() != book_title.casefold()]
+        if sum(len(p.text.split()) for p in first.paragraphs) < 40:
+            first.paragraphs = []
+    return headed if first.paragraphs else headed[1:]
 
 
 def read_text(path: Path) -> Book:
@@ -176,8 +217,8 @@ def read_text(path: Path) -> Book:
     text = join_hyphenated_lines(text)
     blocks = [b.strip() for b in _BLANK_LINES.split(text) if b.strip()]
     title = clean_text(fields.get("title", "")) or path.stem
-    chapters = _chapters(blocks, title)
-    if not chapters:
+    tree = tree_from_headings(_sections(blocks, title), title)
+    if not tree.chapters:
         raise _fail(path, "the text file is empty (no readable text)")
     author = clean_text(fields.get("author", ""))
     language = fields.get("language", "").strip().lower()
@@ -185,7 +226,8 @@ def read_text(path: Path) -> Book:
         title=title,
         authors=[a.strip() for a in re.split(r"\s+and\s+|;|&", author) if a.strip()] if author else [],
         language=_LANGUAGES.get(language, language if re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]+)*", language) else "en"),
-        chapters=chapters,
+        chapters=tree.chapters,
+        skipped=tree.skipped,
         date=fields.get("release date"),
         publisher=fields.get("publisher"),
     )

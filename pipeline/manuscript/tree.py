@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.book import Chapter, ChapterKind, Lead, Paragraph, Skipped
+from pipeline.manuscript.cleaning import count_words
+from pipeline.manuscript.structure import chapter_title, is_skipped, kind_of, skipped_reason, types_from_name
 
 # A parent's own text up to this many words (a title page, an epigraph, a short argument) is heard at
 # the head of its first child; a parent with more text (a chapter the TOC nests a letter under) is a
@@ -96,6 +98,47 @@ def build_tree(sections: list[Section]) -> Tree:
         chapter.track_title = _located(chapter)
     tree.chapters = group_tiny_leaves(tree.chapters)
     _make_unique(tree.chapters)
+    return tree
+
+
+@dataclass
+class Headed:
+    """A section of a Markdown or plain-text manuscript: a heading (its level in the book's own
+    hierarchy, 0 = outermost) and the paragraphs up to the next heading. `title` "" = text before
+    the first heading."""
+
+    title: str
+    depth: int
+    paragraphs: list[Paragraph]
+
+
+def section_title(title: str, kind: ChapterKind, letters: bool) -> str:
+    """ "I" -> "Chapter I", except in an alphabet run (a dictionary's "C" is a letter, not Chapter 100)."""
+    return title if letters and len(title.rstrip(".")) == 1 else chapter_title(title, kind)
+
+
+def tree_from_headings(headed: list[Headed], book_title: str) -> Tree:
+    """The tree of a manuscript without a table of contents: a heading is a parent when the next
+    one read is deeper; sections named as skipped ("Contents", "Copyright") are not read."""
+    letters = is_alphabet_run([h.title for h in headed])
+    skipped: list[Skipped] = []
+    kept: list[tuple[Headed, set[str], int]] = []
+    for section in headed:
+        types = types_from_name(section.title.split(":")[0]) if section.title else set()
+        words = count_words(section.title) + sum(count_words(p.text) for p in section.paragraphs)
+        if is_skipped(types):
+            skipped.append(Skipped(section.title, skipped_reason(types), words))
+        else:
+            kept.append((section, types, words))
+    sections = []
+    for index, (section, types, words) in enumerate(kept):
+        kind = kind_of(types)
+        title = section_title(section.title, kind, letters) if section.title else book_title
+        # (text before the first heading is never a parent: it has no heading to be heard once)
+        parent = bool(section.title) and index + 1 < len(kept) and kept[index + 1][0].depth > section.depth
+        sections.append(Section(title, section.paragraphs, kind, section.depth, parent, words))
+    tree = build_tree(sections)
+    tree.skipped = [s for s in skipped + tree.skipped if s.words]
     return tree
 
 

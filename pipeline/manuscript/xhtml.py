@@ -99,6 +99,24 @@ class _Walker:
         if words:
             self.skipped[reason] += words
 
+    def heading_words(self, tag: Tag) -> int:
+        """Source words of a heading that its title reads (as `inline_text` does); a note marker, page
+        number or image inside it is counted as skipped."""
+        words = 0
+        for child in tag.children:
+            if isinstance(child, Tag):
+                if child.name in _IGNORED:
+                    self.skip(f"not text ({child.name})", child)
+                elif is_page_marker(child):
+                    self.skip("page number", child)
+                elif is_noteref(child):
+                    self.skip("note reference", child)
+                else:
+                    words += self.heading_words(child)
+            elif type(child) is NavigableString:
+                words += count_words(child)
+        return words
+
     def flush(self) -> None:
         runs, self.runs = self.runs, []
         words, self.run_words = self.run_words, 0
@@ -169,7 +187,7 @@ class _Walker:
                 self.skip("notes", tag)
             else:
                 self.current.title = heading_text(tag) or None
-                self.current.title_words = text_words(tag)
+                self.current.title_words = self.heading_words(tag)
         elif name in _BLOCKS or name in _HEADINGS:
             self.flush()
             self.walk(tag, emphasis)

@@ -277,12 +277,34 @@ LIST_NUMERALS = {
     "C. S. Lewis wrote it.": "C. S. Lewis wrote it.",
     "Letter I wrote was long.": "Letter I wrote was long.",
     "Then I. Then you.": "Then I. Then you.",  # only at the start of a paragraph
+    "V. Smith said so.": "V. Smith said so.",  # a lone letter before a name: an initial
+    "X. Jones came in.": "X. Jones came in.",
+    "I. Smith wrote it.": "I. Smith wrote it.",
+    "V. The fifth rule.": "Five. The fifth rule.",  # before a function word: a number
+    "XV. Smith said so.": "Fifteen. Smith said so.",  # two letters are no initial
 }
+
+# (paragraphs, spoken forms): a lone I, V or X before a name is a list number only in a numbered run.
+LIST_RUNS = [
+    (["IV. Rule four.", "V. Smith said so.", "VI. Rule six."], ["Four. Rule four.", "Five. Smith said so.", "Six. Rule six."]),
+    (["V. Smith said so.", "He left."], ["V. Smith said so.", "He left."]),
+    (["He came in.", "V. Smith said so."], ["He came in.", "V. Smith said so."]),
+    (["I. Smith wrote.", "II. Brown replied."], ["One. Smith wrote.", "Two. Brown replied."]),
+    (["IX. Nine lives.", "X. Marks the spot."], ["Nine. Nine lives.", "Ten. Marks the spot."]),
+    (["V. Smith said so.", "VII. Seven."], ["V. Smith said so.", "Seven. Seven."]),  # not neighbours
+    (["X. Jones came.", "XI. Eleven."], ["Ten. Jones came.", "Eleven. Eleven."]),
+]
 
 
 @cases(LIST_NUMERALS)
 def test_roman_list_numerals_at_paragraph_start(written, spoken):
     assert normalizer_for("en").text(written) == spoken
+
+
+@pytest.mark.parametrize("written, spoken", LIST_RUNS)
+def test_lone_numeral_is_a_list_number_only_in_a_numbered_run(written, spoken):
+    assert normalizer_for("en").paragraphs(written) == spoken
+    assert normalizer_for("fr").paragraphs(written) == written  # the basic normaliser leaves numerals alone
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])

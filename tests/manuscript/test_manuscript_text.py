@@ -8,6 +8,8 @@ import pytest
 
 from pipeline.book import ChapterKind
 from pipeline.errors import InputError
+from pipeline.chunks import book_summary, chunk_book
+from pipeline.chunks.chunking import spoken_heading
 from pipeline.manuscript import read_manuscript
 
 NOVEL = """Chapter 1: The Start
@@ -79,12 +81,25 @@ def test_encodings(tmp_path: Path, encoding: str) -> None:
 
 @pytest.mark.parametrize(
     "heading, title",
-    [("PART I", "Part I"), ("Book 2", "Book 2"), ("Prologue", "Prologue"), ("Introduction", "Introduction"),
-     ("Preface", "Preface"), ("CHAPTER XII. A Storm", "Chapter XII: A Storm"), ("Chapter Twenty-One", "Chapter Twenty-One")],
+    [("Prologue", "Prologue"), ("Introduction", "Introduction"), ("Preface", "Preface"),
+     ("CHAPTER XII. A Storm", "Chapter XII: A Storm"), ("Chapter Twenty-One", "Chapter Twenty-One"),
+     ("LETTER IV", "Letter IV"), ("Stave One", "Stave One"), ("CANTO THE FIRST", "Canto the First")],
 )  # fmt: skip
 def test_heading_patterns(tmp_path: Path, heading: str, title: str) -> None:
     book = read_manuscript(write(tmp_path, "h.txt", f"{heading}\n\nBody text.\n\nChapter 99\n\nMore.\n"))
     assert [c.title for c in book.chapters] == [title, "Chapter 99"]
+
+
+@pytest.mark.parametrize(
+    "heading, title",
+    [("PART I", "Part I"), ("Book 2", "Book 2"), ("BOOK THE FIRST", "Book the First"), ("Volume Two", "Volume Two"),
+     ("BOOK FIRST.—A JUST MAN", "Book First: A Just Man"), ("Act III", "Act III")],
+)  # fmt: skip
+def test_container_headings_are_parents(tmp_path: Path, heading: str, title: str) -> None:
+    """A part, book, volume or act holds the chapters after it: heard once, at the head of the first."""
+    book = read_manuscript(write(tmp_path, "h.txt", f"{heading}\n\nBody text.\n\nChapter 99\n\nMore.\n"))
+    assert [(c.located_title, c.path) for c in book.chapters] == [(f"{title.split(':')[0]}, Chapter 99", [title])]
+    assert [(lead.title, [p.text for p in lead.paragraphs]) for lead in book.chapters[0].leads] == [(title, ["Body text."])]
 
 
 def test_no_headings_is_one_chapter(tmp_path: Path) -> None:
@@ -195,3 +210,93 @@ def test_control_characters_are_stripped_everywhere(tmp_path: Path) -> None:
     plain = read_manuscript(write(tmp_path, "esc.txt", text))
     assert (plain.title, plain.authors) == ("Bell Book", ["Ann"])
     assert plain.chapters[0].paragraphs[0].text == "Some text here."
+
+
+# -- the book tree from Markdown heading levels and plain-text label words -------------------------------
+
+BODY = "And so the story went on for a while. " * 20  # 180 words: not a tiny leaf
+
+
+def _md(*lines: str) -> str:
+    return "\n\n".join(BODY if line == "…" else line for line in lines) + "\n"
+
+
+TREES = {
+    "nested.md": (
+        _md("---\ntitle: A Long Novel\n---", "# A Long Novel", "## Part One: Spring", "An epigraph.",
+            "### Chapter 1", "…", "### Chapter 2", "…", "## Part Two", "### Chapter 1", "…", "## Epilogue", "…"),
+        [("Part One, Chapter 1", ["Part One: Spring"], ["Part One: Spring"]),
+         ("Part One, Chapter 2", ["Part One: Spring"], []),
+         ("Part Two, Chapter 1", ["Part Two"], ["Part Two"]),
+         ("Epilogue", [], [])]),
+    "collection.md": (
+        _md("# Tales", "## A Scandal in Bohemia", "### I", "…", "### II", "…", "### III", "…",
+            "## The Red-Headed League", "…"),
+        [("A Scandal in Bohemia, Chapter I", ["A Scandal in Bohemia"], ["A Scandal in Bohemia"]),
+         ("A Scandal in Bohemia, Chapter II", ["A Scandal in Bohemia"], []),
+         ("A Scandal in Bohemia, Chapter III", ["A Scandal in Bohemia"], []),
+         ("The Red-Headed League", [], [])]),
+    "setext.md": (
+        _md("Book the First\n==============", "Chapter I\n---------", "…", "Chapter II\n---------", "…",
+            "Book the Second\n===============", "Chapter I\n---------", "…"),
+        [("Book the First, Chapter I", ["Book the First"], ["Book the First"]),
+         ("Book the First, Chapter II", ["Book the First"], []),
+         ("Book the Second, Chapter I", ["Book the Second"], ["Book the Second"])]),
+    "two-cities.txt": (
+        _md("BOOK THE FIRST\nRECALLED TO LIFE", "CHAPTER I\nThe Period", "…", "CHAPTER II\nThe Mail", "…",
+            "BOOK THE SECOND", "THE GOLDEN THREAD", "CHAPTER I", "Five Years Later", "…"),
+        [("Book the First, Chapter I: The Period", ["Book the First: Recalled To Life"],
+          ["Book the First: Recalled To Life"]),
+         ("Book the First, Chapter II: The Mail", ["Book the First: Recalled To Life"], []),
+         ("Book the Second, Chapter I: Five Years Later", ["Book the Second: The Golden Thread"],
+          ["Book the Second: The Golden Thread"])]),
+    "volumes.txt": (
+        _md("PREFACE", "…", "VOLUME I.—FANTINE", "BOOK FIRST.—A JUST MAN", "CHAPTER I—M. MYRIEL", "…",
+            "CHAPTER II", "…", "BOOK SECOND.—THE FALL", "CHAPTER I", "…", "VOLUME II\nBOOK FIRST\nCHAPTER I", "…"),
+        [("Preface", [], []),
+         ("Volume I, Book First, Chapter I: M. Myriel", ["Volume I: Fantine", "Book First: A Just Man"],
+          ["Volume I: Fantine", "Book First: A Just Man"]),
+         ("Volume I, Book First, Chapter II", ["Volume I: Fantine", "Book First: A Just Man"], []),
+         ("Volume I, Book Second, Chapter I", ["Volume I: Fantine", "Book Second: The Fall"], ["Book Second: The Fall"]),
+         ("Volume II, Book First, Chapter I", ["Volume II", "Book First"], ["Volume II", "Book First"])]),
+    "letters.txt": (  # letters and chapters are siblings, not parent and child
+        _md("LETTER I", "…", "LETTER II", "…", "CHAPTER I", "…", "CHAPTER II", "…"),
+        [("Letter I", [], []), ("Letter II", [], []), ("Chapter I", [], []), ("Chapter II", [], [])]),
+    "acts.txt": (
+        _md("ACT I", "SCENE I. Elsinore", "…", "SCENE II", "…", "ACT II", "SCENE I", "…"),
+        [("Act I, Scene I: Elsinore", ["Act I"], ["Act I"]), ("Act I, Scene II", ["Act I"], []),
+         ("Act II, Scene I", ["Act II"], ["Act II"])]),
+}
+
+
+@pytest.mark.parametrize("name", TREES)
+def test_book_tree_from_headings(tmp_path: Path, name: str) -> None:
+    """Located titles (unique), ancestors' paths, and each parent heard once: at its first child."""
+    text, expected = TREES[name]
+    book = read_manuscript(write(tmp_path, name, text))
+    assert [(c.located_title, c.path, [lead.title for lead in c.leads]) for c in book.chapters] == expected
+    titles = [c.located_title for c in book.chapters]
+    assert len(set(titles)) == len(titles)
+    summary = book_summary(book, chunk_book(book, max_chars=400), with_chunks=True)
+    spoken = [chunk["text"] for chapter in summary["chapters"] for chunk in chapter["chunks"]]
+    for parent in {title for chapter in summary["chapters"] for title in chapter["path"]}:
+        assert spoken.count(parent) == 1, parent
+    assert [c["path"] for c in summary["chapters"]] == [
+        [spoken_heading(t, "en") for t in path] for _, path, _ in expected]
+
+
+def test_markdown_tiny_leaves_are_grouped(tmp_path: Path) -> None:
+    poems = [f"### Song {n}\n\nA little song of a line or two." for n in range(1, 7)]
+    book = read_manuscript(write(tmp_path, "songs.md", _md("# Verses", "## Songs", *poems, "## Prose", "…")))
+    assert [c.located_title for c in book.chapters] == ["Songs, Song 1 – Song 6", "Prose"]
+    markers = [p.marker for p in book.chapters[0].paragraphs if p.marker]
+    assert markers == [f"Songs, Song {n}" for n in range(1, 7)]
+
+
+def test_contents_list_and_empty_headings_are_reported_not_read(tmp_path: Path) -> None:
+    text = _md("CONTENTS\n\nCHAPTER I. Begin\nCHAPTER II. End", "Chapter I. Begin", "…", "Chapter II. End", "…")
+    book = read_manuscript(write(tmp_path, "c.txt", text))
+    assert [c.title for c in book.chapters] == ["Chapter I: Begin", "Chapter II: End"]
+    markdown = read_manuscript(write(tmp_path, "c.md", _md("## Contents", "One, Two", "## One", "…", "## Two")))
+    assert [c.title for c in markdown.chapters] == ["One"]
+    assert [(s.what, s.reason) for s in markdown.skipped] == [("Contents", "toc"), ("Two", "heading without text")]

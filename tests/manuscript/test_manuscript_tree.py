@@ -155,6 +155,17 @@ def test_deep_tables_lists_and_asides_are_read_in_order(tmp_path: Path) -> None:
     assert book.source_words == 24
 
 
+def test_note_marker_and_page_number_in_a_heading_are_skipped_not_read(tmp_path: Path) -> None:
+    body = ('<section epub:type="chapter"><h2>The Storm<a epub:type="noteref" href="#n1">12</a>'
+            '<span epub:type="pagebreak" id="page-7">7</span></h2><p>Rain fell on the sea.</p>'
+            '<aside epub:type="footnote" id="n1"><p>A note on storms.</p></aside></section>')
+    book = read_manuscript(build_epub(tmp_path / "b.epub", EpubSpec([Doc("c.xhtml", body)], [("Storm", "c.xhtml", [])])))
+    assert book.chapters[0].title == "The Storm"
+    skipped = {s.reason: s.words for s in book.skipped}
+    assert (skipped["note reference"], skipped["page number"], skipped["notes"]) == (1, 1, 4)
+    assert book.source_words == 7  # "The Storm" + "Rain fell on the sea."
+
+
 def test_inline_speaker_label_is_its_own_paragraph(tmp_path: Path) -> None:
     body = ('<section epub:type="chapter"><h2>Scene</h2><p><b epub:type="z3998:persona">Hamlet.</b> To be, or not '
             'to be.</p><p><i epub:type="z3998:stage-direction">Enter <b epub:type="z3998:persona">Ophelia</b>.</i></p>'

@@ -74,7 +74,9 @@ def body_words(draft: Draft) -> set[str]:
 
 
 def read_words(book: Book) -> set[str]:
-    texts = [book.title] + [c.title for c in book.chapters] + [p.text for c in book.chapters for p in c.paragraphs]
+    leads = [lead for c in book.chapters for lead in c.leads]  # parents' headings and text, heard once
+    texts = ([book.title] + [c.title for c in book.chapters] + [p.text for c in book.chapters for p in c.paragraphs]
+             + [lead.title for lead in leads] + [p.text for lead in leads for p in lead.paragraphs])
     return set(re.findall(r"\w+", " ".join(texts)))
 
 

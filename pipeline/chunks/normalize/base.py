@@ -27,6 +27,10 @@ class Normalizer(Protocol):
         """Spoken form of a chapter title or heading ("Chapter XII" -> "Chapter Twelve")."""
         ...
 
+    def paragraphs(self, texts: list[str]) -> list[str]:
+        """Spoken forms of consecutive paragraphs, each read in the context of its neighbours."""
+        ...
+
 
 # Decimal comma and "." / space / thin-space grouping, as written in most of the target languages.
 _COMMA_DECIMAL_NUMBER = re.compile(
@@ -52,6 +56,9 @@ class BasicNormalizer:
 
     def title(self, title: str) -> str:
         return self.text(title)
+
+    def paragraphs(self, texts: list[str]) -> list[str]:
+        return [self.text(text) for text in texts]
 
     def _numbers(self, text: str) -> str:
         if not self._spells:  # no num2words support (e.g. Hindi): leave digits to the engine

@@ -77,6 +77,15 @@ _LETTER_TITLE = re.compile(r"^([A-Za-z])\.?$")  # a dictionary's "C": the letter
 # A list item numbered in Roman numerals at the start of a paragraph ("I. The first rule"); a lone
 # letter other than I, V, X is an initial ("C. S. Lewis"), and so is one followed by another initial.
 _LIST_NUMERAL = re.compile(r"^((?![LCDM]\.)[IVXLCDM]+)\. (?=[A-Z\"“‘'][^.\s])")
+# A lone I, V or X followed by a capitalised word that is not a function word is an initial ("V. Smith
+# said"), unless the paragraphs around it are a numbered list ("IV. …", "V. Smith …", "VI. …").
+_LONE_NUMERALS = frozenset({"I", "V", "X"})
+_NAME = re.compile(r"[A-Z][a-z][\w'’-]*")
+_NOT_NAMES = frozenset(
+    "The A An In On Of At To For From By With And But Or Nor If When While As It Its He She We They You This "
+    "That These Those There Here My His Her Our Their Your What Who Which How Why Where Not No Let All Some Every "
+    "After Before Upon Concerning Whether Then So".split())  # fmt: skip
+_LEADING_NUMERAL = re.compile(r"^([IVXLCDM]+)\. ")
 
 
 def _sentence_stop(text: str, end: int) -> str:
@@ -110,6 +119,18 @@ def _plural(words: str) -> str:
     return f"{head} {last}" if head else last
 
 
+def _leading_numeral(text: str) -> int | None:
+    m = _LEADING_NUMERAL.match(text)
+    return roman_value(m.group(1)) if m else None
+
+
+def _in_numbered_run(numbers: list[int | None], index: int) -> bool:
+    value = numbers[index]
+    if value is None:
+        return False
+    return (index > 0 and numbers[index - 1] == value - 1) or (index + 1 < len(numbers) and numbers[index + 1] == value + 1)
+
+
 class EnglishNormalizer:
     language = "en"
 
@@ -117,8 +138,17 @@ class EnglishNormalizer:
         self.day_first = day_first  # 1/2/1999 is 1 February (en-GB) rather than January 2 (en-US)
 
     def text(self, text: str) -> str:
+        return self._text(text, numbered=False)
+
+    def paragraphs(self, texts: list[str]) -> list[str]:
+        """Spoken forms of consecutive paragraphs; a lone "V." opening one is a list number only where
+        the paragraph before or after it starts with the neighbouring numeral ("IV." or "VI.")."""
+        numbers = [_leading_numeral(text) for text in texts]
+        return [self._text(text, _in_numbered_run(numbers, index)) for index, text in enumerate(texts)]
+
+    def _text(self, text: str, numbered: bool) -> str:
         text = clean_punctuation(text)
-        text = _LIST_NUMERAL.sub(self._list_numeral, text, count=1)
+        text = _LIST_NUMERAL.sub(lambda m: self._list_numeral(m, numbered), text, count=1)
         for rule in (self._abbreviations, self._roman, self._dates, self._times, self._money,
                      self._measures, self._numbers, self._symbols):
             text = rule(text)
@@ -137,7 +167,10 @@ class EnglishNormalizer:
         return self.text(title)
 
     @staticmethod
-    def _list_numeral(m: Match) -> str:
+    def _list_numeral(m: Match, numbered: bool) -> str:
+        name = _NAME.match(m.string, m.end())
+        if m.group(1) in _LONE_NUMERALS and not numbered and name and name.group() not in _NOT_NAMES:
+            return m.group()  # an initial: "V. Smith said."
         value = roman_value(m.group(1))
         return f"{title_case(spell(str(value)))}. " if value else m.group()
 
