@@ -29,7 +29,7 @@ from lxml import etree
 
 from pipeline.faults import fault_point
 from pipeline.mastering.render import RenderedPart
-from pipeline.packaging.readalong import Block, Document
+from pipeline.packaging.readalong import Block, Document, Phrase
 from pipeline.plan import Plan
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -67,13 +67,17 @@ class Clip:
 def overlay_clips(document: Document, parts: list[RenderedPart]) -> list[Clip]:
     """The document's pars: each clip from its phrase's speech start to the next phrase's in the same
     file (the file's end for the last)."""
-    phrases = document.phrases
+    return timed_clips([(document.name, phrase.id, phrase) for phrase in document.phrases], parts)
+
+
+def timed_clips(phrases: list[tuple[str, str, Phrase]], parts: list[RenderedPart]) -> list[Clip]:
+    """Clips for (document, element id, phrase) in reading order, back to back within each file."""
     clips = []
-    for n, phrase in enumerate(phrases):
-        following = phrases[n + 1] if n + 1 < len(phrases) else None
+    for n, (document, element, phrase) in enumerate(phrases):
+        following = phrases[n + 1][2] if n + 1 < len(phrases) else None
         file_end_ms = int(parts[phrase.part].duration * 1000)  # floor: never past the audio's end
         end_ms = round(following.begin * 1000) if following and following.part == phrase.part else file_end_ms
-        clips.append(Clip(document.name, phrase.id, phrase.part, round(phrase.begin * 1000), end_ms))
+        clips.append(Clip(document, element, phrase.part, round(phrase.begin * 1000), end_ms))
     return clips
 
 
@@ -119,15 +123,21 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
     manifest.append(("css", "style.css", "text/css", {}))
     entries["content.opf"] = _package(plan, manifest, spine, durations)
 
+    return pack_epub(out, work, {"OEBPS/" + name: data for name, data in entries.items()}, "OEBPS/content.opf")
+
+
+def pack_epub(out: Path, work: Path, entries: dict[str, bytes | Path], opf: str) -> Path:
+    """The zip container at `out`, atomically (staged in `work`): `entries` are paths in the zip -> content,
+    or the file that has it."""
     tmp = work / f".{out.stem}.{os.getpid()}.tmp.epub"  # in .work/: a killed run leaves nothing beside the outputs
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
             # The mimetype comes first, stored, with no extra field: what makes the file an EPUB.
             archive.writestr(_info("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
-            archive.writestr(_info("META-INF/container.xml"), _CONTAINER)
+            archive.writestr(_info("META-INF/container.xml"), _CONTAINER.replace(b"OEBPS/content.opf", opf.encode()))
             for name, data in entries.items():
-                stored = name.startswith(("audio/", "images/"))  # already compressed
-                info = _info("OEBPS/" + name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+                stored = name.lower().endswith((".mp3", ".jpg", ".jpeg", ".png", ".gif", ".woff", ".woff2"))
+                info = _info(name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)  # already compressed
                 if isinstance(data, Path):  # streamed: a chapter's audio is never all in memory
                     huge = data.stat().st_size > 1 << 31
                     with open(data, "rb") as source, archive.open(info, "w", force_zip64=huge) as sink:
@@ -251,19 +261,25 @@ def _smil(document: Document, clips: list[Clip]) -> bytes:
 
 
 def _nav(title: str, documents: list[Document], language: str) -> bytes:
+    links = [(d.title, f"text/{d.name}.xhtml", d.kind) for d in documents]
+    return _nav_document(title, links, language)
+
+
+def _nav_document(title: str, links: list[tuple[str, str, str]], language: str) -> bytes:
+    """The navigation document: (title, href, track kind) in reading order; the first non-credits is the start."""
     html, body = _xhtml(title, language, stylesheet="style.css")
     nav = etree.SubElement(body, _x("nav"), id="toc")
     nav.set(f"{{{OPS}}}type", "toc")
     etree.SubElement(nav, _x("h1")).text = "Contents"
     ol = etree.SubElement(nav, _x("ol"))
-    for document in documents:
+    for text, href, _ in links:
         li = etree.SubElement(ol, _x("li"))
-        etree.SubElement(li, _x("a"), href=f"text/{document.name}.xhtml").text = document.title
-    first = next((d for d in documents if d.kind != "credits"), documents[0])
+        etree.SubElement(li, _x("a"), href=href).text = text
+    first = next((link for link in links if link[2] != "credits"), links[0])
     landmarks = etree.SubElement(body, _x("nav"), id="landmarks", hidden="hidden")
     landmarks.set(f"{{{OPS}}}type", "landmarks")
     ol = etree.SubElement(landmarks, _x("ol"))
-    link = etree.SubElement(etree.SubElement(ol, _x("li")), _x("a"), href=f"text/{first.name}.xhtml")
+    link = etree.SubElement(etree.SubElement(ol, _x("li")), _x("a"), href=first[1])
     link.set(f"{{{OPS}}}type", "bodymatter")
     link.text = "Start"
     return _serialise(html)
@@ -318,8 +334,15 @@ def write_book_epub(root: Path, work: Path, plan: Plan, parts: list[RenderedPart
     """`<root>/<slug>.epub` for a produced book: its parts in book order, the manuscript re-read for the text."""
     from pipeline.packaging.readalong import manuscript_book, readalong_documents
 
-    documents = readalong_documents(plan, parts, manuscript_book(plan))
-    return write_readalong_epub(root / f"{plan.slug}.epub", plan, documents, parts, cover, work)
+    book = manuscript_book(plan)
+    documents = readalong_documents(plan, parts, book)
+    out = root / f"{plan.slug}.epub"
+    if book is not None and Path(plan.source).suffix.lower() == ".epub":
+        from pipeline.packaging.readalong_source import write_source_readalong
+
+        if write_source_readalong(out, work, plan, documents, parts, Path(plan.source)) is not None:
+            return out  # the manuscript's own XHTML; else (an EPUB 2, a document lxml cannot parse) generated
+    return write_readalong_epub(out, plan, documents, parts, cover, work)
 
 
 def _modified(plan: Plan) -> datetime:
