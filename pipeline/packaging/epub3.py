@@ -106,12 +106,12 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
         manifest.append((f"audio-{number + 1:03d}", f"audio/{number + 1:03d}.mp3", "audio/mpeg", {}))
     for document in documents:
         href = f"text/{document.name}.xhtml"
-        entries[href] = _content_document(document, language)
+        entries[href] = content_document(document, language)
         clips = overlay_clips(document, parts)
         extra = {}
         if clips:
             overlay = f"mo-{document.name}"
-            entries[f"smil/{document.name}.smil"] = _smil(document, clips)
+            entries[f"smil/{document.name}.smil"] = document_overlay(document, clips)
             manifest.append((overlay, f"smil/{document.name}.smil", "application/smil+xml", {}))
             durations[overlay] = sum(c.end_ms - c.begin_ms for c in clips)
             extra = {"media-overlay": overlay}
@@ -192,7 +192,7 @@ def _cover_page(title: str, image: str, language: str) -> bytes:
     return _serialise(html)
 
 
-def _content_document(document: Document, language: str) -> bytes:
+def content_document(document: Document, language: str) -> bytes:
     html, body = _xhtml(document.title, language)
     section = etree.SubElement(body, _x("section"), id=document.name)
     if document.kind in _SSV:
@@ -245,16 +245,23 @@ def _append_text(parent: etree._Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def _smil(document: Document, clips: list[Clip]) -> bytes:
-    smil = etree.Element(f"{{{SMIL}}}smil", nsmap={None: SMIL, "epub": OPS}, version="3.0")
-    body = etree.SubElement(smil, f"{{{SMIL}}}body")
-    seq = etree.SubElement(body, f"{{{SMIL}}}seq", id=f"seq-{document.name}")
-    seq.set(f"{{{OPS}}}textref", f"../text/{document.name}.xhtml#{document.name}")  # the document's <section>
+def document_overlay(document: Document, clips: list[Clip]) -> bytes:
+    seq = {"id": f"seq-{document.name}", f"{{{OPS}}}textref": f"../text/{document.name}.xhtml#{document.name}"}
     if document.kind in _SSV:
-        seq.set(f"{{{OPS}}}type", _SSV[document.kind])
+        seq[f"{{{OPS}}}type"] = _SSV[document.kind]
+    return smil_overlay(clips, f"../text/{document.name}.xhtml", seq)
+
+
+def smil_overlay(clips: list[Clip], text_href: str, seq: dict[str, str] | None = None) -> bytes:
+    """A media overlay: a `<par>` per clip over the document at `text_href` (inside a `<seq>` with
+    `seq`'s attributes, where given), its audio in `../audio/`."""
+    smil = etree.Element(f"{{{SMIL}}}smil", nsmap={None: SMIL, "epub": OPS}, version="3.0")
+    parent = etree.SubElement(smil, f"{{{SMIL}}}body")
+    if seq is not None:  # the document's <section>, with its structural semantics
+        parent = etree.SubElement(parent, f"{{{SMIL}}}seq", seq)
     for n, clip in enumerate(clips, start=1):
-        par = etree.SubElement(seq, f"{{{SMIL}}}par", id=f"par-{n}")
-        etree.SubElement(par, f"{{{SMIL}}}text", src=f"../text/{document.name}.xhtml#{clip.element}")
+        par = etree.SubElement(parent, f"{{{SMIL}}}par", id=f"par-{n}")
+        etree.SubElement(par, f"{{{SMIL}}}text", src=f"{text_href}#{clip.element}")
         etree.SubElement(par, f"{{{SMIL}}}audio", src=f"../audio/{clip.audio + 1:03d}.mp3",
                          clipBegin=clock(clip.begin_ms), clipEnd=clock(clip.end_ms))
     return _serialise(smil, doctype=None)
@@ -262,10 +269,10 @@ def _smil(document: Document, clips: list[Clip]) -> bytes:
 
 def _nav(title: str, documents: list[Document], language: str) -> bytes:
     links = [(d.title, f"text/{d.name}.xhtml", d.kind) for d in documents]
-    return _nav_document(title, links, language)
+    return nav_document(title, links, language)
 
 
-def _nav_document(title: str, links: list[tuple[str, str, str]], language: str) -> bytes:
+def nav_document(title: str, links: list[tuple[str, str, str]], language: str) -> bytes:
     """The navigation document: (title, href, track kind) in reading order; the first non-credits is the start."""
     html, body = _xhtml(title, language, stylesheet="style.css")
     nav = etree.SubElement(body, _x("nav"), id="toc")
@@ -311,7 +318,7 @@ def _package(plan: Plan, manifest: list[tuple[str, str, str, dict[str, str]]], s
         dc("date", info.date)
     if info.description:
         dc("description", info.description)
-    meta("dcterms:modified", _modified(plan).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    meta("dcterms:modified", modified_time(plan).strftime("%Y-%m-%dT%H:%M:%SZ"))
     for overlay, ms in durations.items():
         meta("media:duration", clock(ms), refines=f"#{overlay}")
     meta("media:duration", clock(sum(durations.values())))
@@ -345,7 +352,7 @@ def write_book_epub(root: Path, work: Path, plan: Plan, parts: list[RenderedPart
     return write_readalong_epub(out, plan, documents, parts, cover, work)
 
 
-def _modified(plan: Plan) -> datetime:
+def modified_time(plan: Plan) -> datetime:
     """$SOURCE_DATE_EPOCH, else the manuscript's modification time: the same book gives the same bytes."""
     try:
         stamp = float(os.environ.get("SOURCE_DATE_EPOCH") or os.stat(plan.source).st_mtime)

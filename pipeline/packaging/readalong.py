@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.book import Book, Chapter, Paragraph
 from pipeline.chunks.chunking import spoken_paragraphs, spoken_text
-from pipeline.chunks.normalize.punctuation import _SPACES, collapse_whitespace
+from pipeline.chunks.normalize.punctuation import _SPACES
 from pipeline.chunks.sentences import split_sentences
 from pipeline.errors import PipelineError
 from pipeline.mastering.render import ChunkTiming, RenderedPart

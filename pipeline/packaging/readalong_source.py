@@ -24,11 +24,12 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from pipeline.errors import PipelineError
 from pipeline.manuscript.epub_safety import opf_path
 from pipeline.mastering.render import RenderedPart
 from pipeline.packaging.epub3 import (
-    ACTIVE_CLASS, OPF, OPS, STYLE, XHTML, Clip, _content_document, _modified, _nav_document, _serialise, _smil, clock,
-    pack_epub, timed_clips,
+    ACTIVE_CLASS, OPF, STYLE, XHTML, Clip, clock, content_document, document_overlay, modified_time, nav_document,
+    pack_epub, smil_overlay, timed_clips,
 )  # fmt: skip
 from pipeline.packaging.readalong import Document, Phrase
 from pipeline.packaging.xhtml_spans import container_of, local, paragraph_places, text_nodes, wrap_phrases
@@ -86,7 +87,7 @@ def write_source_readalong(out: Path, work: Path, plan: Plan, documents: list[Do
     try:
         with zipfile.ZipFile(source) as archive:
             entries, opf, report = _build(archive, source, plan, documents, parts)
-    except (Unmappable, etree.XMLSyntaxError, KeyError):
+    except (Unmappable, PipelineError, etree.XMLSyntaxError, KeyError):
         return None
     pack_epub(out, work, entries, opf)
     return report
@@ -155,10 +156,11 @@ def _build(archive: zipfile.ZipFile, source: Path, plan: Plan, documents: list[D
     first_own = next((n for n, (doc, _, _) in enumerate(sequence) if doc in sources), len(sequence))
     for name, document in generated.items():
         href = f"{HERE}/text/{name}.xhtml"
-        entries[posixpath.join(base, href)] = _content_document(document, plan.book.language)
+        entries[posixpath.join(base, href)] = content_document(document, plan.book.language)
         overlay = f"{HERE}-mo-{name}"
-        entries[posixpath.join(base, f"{HERE}/smil/{name}.smil")] = _smil(document, by_generated.get(name, []))
-        durations[overlay] = sum(c.end_ms - c.begin_ms for c in by_generated.get(name, []))
+        mine = by_generated.get(name, [])
+        entries[posixpath.join(base, f"{HERE}/smil/{name}.smil")] = document_overlay(document, mine)
+        durations[overlay] = sum(c.end_ms - c.begin_ms for c in mine)
         new_items.append((overlay, f"{HERE}/smil/{name}.smil", "application/smil+xml", {}))
         new_items.append((f"{HERE}-{name}", href, _XHTML_TYPE, {"media-overlay": overlay}))
         heard = next(n for n, (doc, _, _) in enumerate(sequence) if doc == name)
@@ -170,7 +172,8 @@ def _build(archive: zipfile.ZipFile, source: Path, plan: Plan, documents: list[D
             name = _unique(re.sub(r"[^A-Za-z0-9_.-]", "_", PurePosixPath(src.path).stem), used)
             overlay = f"{HERE}-mo-{name}"
             smil_href = f"{HERE}/smil/{name}.smil"
-            entries[posixpath.join(base, smil_href)] = _source_smil(src, posixpath.join(base, smil_href))
+            text_href = _rel(src.path, posixpath.join(here, "smil"))  # no seq: the whole document is read in order
+            entries[posixpath.join(base, smil_href)] = smil_overlay(src.overlay, text_href)
             durations[overlay] = sum(c.end_ms - c.begin_ms for c in src.overlay)
             new_items.append((overlay, smil_href, "application/smil+xml", {}))
             spine_docs[src.path].set("media-overlay", overlay)
@@ -180,7 +183,7 @@ def _build(archive: zipfile.ZipFile, source: Path, plan: Plan, documents: list[D
     new_items.append((f"{HERE}-css", f"{HERE}/readalong.css", "text/css", {}))
     entries[posixpath.join(here, "style.css")] = STYLE.encode()  # the generated documents' own
     new_items.append((f"{HERE}-style", f"{HERE}/style.css", "text/css", {}))
-    entries[posixpath.join(here, "nav.xhtml")] = _nav_document(plan.book.title, _nav_links(documents, titles, sources,
+    entries[posixpath.join(here, "nav.xhtml")] = nav_document(plan.book.title, _nav_links(documents, titles, sources,
                                                                                          here), plan.book.language)
     new_items.append((f"{HERE}-nav", f"{HERE}/nav.xhtml", _XHTML_TYPE, {"properties": "nav"}))
 
@@ -229,6 +232,8 @@ def _title_targets(read: list[Document], sources: dict[str, _Source]) -> dict[st
     """Per track: the heading between the previous track's text and its own first paragraph, in that
     paragraph's document (found before any span is made)."""
     order = {path: {e: n for n, e in enumerate(src.root.iter())} for path, src in sources.items()}
+    headings = {path: [(n, e) for e, n in positions.items() if local(e.tag) in _HEADINGS]
+                for path, positions in order.items()}
     found: dict[str, tuple[str, etree._Element]] = {}
     previous: tuple[str, int] = ("", -1)
     for document in read:
@@ -241,9 +246,9 @@ def _title_targets(read: list[Document], sources: dict[str, _Source]) -> dict[st
             continue
         start = order[path][_owner(src.nodes[first])]
         after = previous[1] if previous[0] == path else -1
-        headings = [e for e, n in order[path].items() if after < n < start and local(e.tag) in _HEADINGS]
-        if headings:
-            found[document.name] = (path, headings[0])
+        between = [e for n, e in headings[path] if after < n < start]
+        if between:
+            found[document.name] = (path, between[0])
         last = blocks[-1]
         if last.source_document == path and last.source_nodes[-1] < len(src.nodes):
             previous = (path, order[path][_owner(src.nodes[last.source_nodes[-1]])])
@@ -269,7 +274,7 @@ def _map_track(document: Document, sources: dict[str, _Source], title: tuple[str
         if made is not None and len(made) == len(ranges):
             report.wrapped += len(ranges)
             out += [(src.path, ident, phrase) for (_, _, ident), phrase in zip(ranges, block.phrases)]
-            element = src.root.find(f".//*[@id='{made[0]}']")
+            element = made[0]
         else:  # the paragraph as one par, on the element that holds it
             report.merged += 1
             element = (container_of(places) if places else None) or _owner(nodes[0])
@@ -297,20 +302,6 @@ def _map_track(document: Document, sources: dict[str, _Source], title: tuple[str
 
 def _rel(target: str, start_dir: str) -> str:
     return posixpath.relpath(target, start_dir or ".")
-
-
-def _source_smil(src: _Source, smil_path: str) -> bytes:
-    """A SMIL of pars over a source document (no textref: the whole document is read in order)."""
-    smil_ns = "http://www.w3.org/ns/SMIL"
-    smil = etree.Element(f"{{{smil_ns}}}smil", nsmap={None: smil_ns, "epub": OPS}, version="3.0")
-    body = etree.SubElement(smil, f"{{{smil_ns}}}body")
-    text_href = _rel(src.path, posixpath.dirname(smil_path))
-    for n, clip in enumerate(src.overlay, start=1):
-        par = etree.SubElement(body, f"{{{smil_ns}}}par", id=f"par-{n}")
-        etree.SubElement(par, f"{{{smil_ns}}}text", src=f"{text_href}#{clip.element}")
-        etree.SubElement(par, f"{{{smil_ns}}}audio", src=f"../audio/{clip.audio + 1:03d}.mp3",
-                         clipBegin=clock(clip.begin_ms), clipEnd=clock(clip.end_ms))
-    return _serialise(smil, doctype=None)
 
 
 def _link_css(src: _Source, css_path: str) -> None:
@@ -358,7 +349,7 @@ def _media_metadata(metadata: etree._Element, plan: Plan, durations: dict[str, i
         etree.SubElement(metadata, f"{{{OPF}}}meta", {"property": prop, **attributes}).text = value
 
     modified = next((m for m in metadata.iter(f"{{{OPF}}}meta") if m.get("property") == "dcterms:modified"), None)
-    stamp = _modified(plan).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = modified_time(plan).strftime("%Y-%m-%dT%H:%M:%SZ")
     if modified is not None:
         modified.text = stamp
     else:

@@ -141,13 +141,13 @@ def _unmark(mark: etree._Element) -> None:
     parent.remove(mark)
 
 
-def _wrap(start: etree._Element, end: etree._Element, ident: str) -> bool:
+def _wrap(start: etree._Element, end: etree._Element, ident: str) -> etree._Element | None:
     """Everything between two marks (siblings) into a `<span id>`, if it is phrasing content."""
     container = start.getparent()
     between = list(container)[container.index(start) + 1:container.index(end)]
     if local(container.tag) in _NO_SPANS or any(local(e.tag) not in PHRASING for e in between
                                                  if isinstance(e.tag, str)):
-        return False
+        return None
     span = container.makeelement(f"{{{XHTML}}}span", {"id": ident})
     span.text = start.tail
     for element in between:
@@ -155,13 +155,14 @@ def _wrap(start: etree._Element, end: etree._Element, ident: str) -> bool:
     span.tail = end.tail
     container.replace(start, span)
     container.remove(end)
-    return True
+    return span
 
 
-def wrap_phrases(places: list[Place], text: str, ranges: list[tuple[int, int, str]]) -> list[str] | None:
+def wrap_phrases(places: list[Place], text: str, ranges: list[tuple[int, int, str]]
+                 ) -> list[etree._Element] | None:
     """Wrap each (start, end, id) range of `text` (a paragraph whose characters are at `places`) in a span.
-    Returns the ids made, or None (tree untouched but for split inline elements) where any range could
-    not be wrapped."""
+    Returns the spans made (a range that could not be wrapped has none: the tree is then untouched but
+    for split inline elements), or None where the paragraph has no place to wrap in."""
     container = container_of(places)
     if container is None:
         return None
@@ -188,8 +189,9 @@ def wrap_phrases(places: list[Place], text: str, ranges: list[tuple[int, int, st
         _lift(mark, container)
     made = []
     for n, (_, _, ident) in enumerate(ranges):
-        if _wrap(marks[(n, False)], marks[(n, True)], ident):
-            made.append(ident)
+        span = _wrap(marks[(n, False)], marks[(n, True)], ident)
+        if span is not None:
+            made.append(span)
         else:
             _unmark(marks[(n, False)])
             _unmark(marks[(n, True)])
