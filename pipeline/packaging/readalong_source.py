@@ -163,7 +163,7 @@ def _build(archive: zipfile.ZipFile, source: Path, plan: Plan, documents: list[D
         durations[overlay] = sum(c.end_ms - c.begin_ms for c in mine)
         new_items.append((overlay, f"{HERE}/smil/{name}.smil", "application/smil+xml", {}))
         new_items.append((f"{HERE}-{name}", href, _XHTML_TYPE, {"media-overlay": overlay}))
-        heard = next(n for n, (doc, _, _) in enumerate(sequence) if doc == name)
+        heard = next((n for n, (doc, _, _) in enumerate(sequence) if doc == name), len(sequence))
         (first_spine if heard < first_own else last_spine).append(f"{HERE}-{name}")
     used = set(generated)
     for src in sources.values():
@@ -187,33 +187,43 @@ def _build(archive: zipfile.ZipFile, source: Path, plan: Plan, documents: list[D
                                                                                          here), plan.book.language)
     new_items.append((f"{HERE}-nav", f"{HERE}/nav.xhtml", _XHTML_TYPE, {"properties": "nav"}))
 
-    # The package: kept resources, spine documents, and what was added; no NCX, guide or old nav.
-    for item in list(items.values()):
-        path, kind = full(item.get("href")), item.get("media-type")
-        properties = [p for p in (item.get("properties") or "").split() if p != "nav"]
-        if kind == "application/x-dtbncx+xml" or (kind == _XHTML_TYPE and path not in spine_docs):
+    _package(package, items, spine_docs, new_items, first_spine, last_spine)
+    _media_metadata(package.find(f"{{{OPF}}}metadata"), plan, durations)
+    for item in items.values():
+        path = full(item.get("href"))
+        if item.getparent() is not None and not _SCHEME.match(item.get("href")) and path not in entries:
+            entries[path] = archive.read(path)
+    entries[opf_name] = etree.tostring(package, xml_declaration=True, encoding="utf-8")
+    return entries, opf_name, report
+
+
+def _package(package: etree._Element, items: dict[str, etree._Element], spine_docs: dict[str, etree._Element],
+             new_items: list[tuple[str, str, str, dict[str, str]]], first: list[str], last: list[str]) -> None:
+    """The source's package with the kept resources, its spine documents and what was added around
+    them; without its NCX, guide, old nav, and documents the spine leaves out."""
+    manifest, spine = package.find(f"{{{OPF}}}manifest"), package.find(f"{{{OPF}}}spine")
+    in_spine = {item.get("id") for item in spine_docs.values()}
+    for item in items.values():
+        kind = item.get("media-type")
+        if kind == "application/x-dtbncx+xml" or (kind == _XHTML_TYPE and item.get("id") not in in_spine):
             manifest.remove(item)
             continue
+        properties = [p for p in (item.get("properties") or "").split() if p != "nav"]
         if properties:
             item.set("properties", " ".join(properties))
-        elif "properties" in item.attrib:
-            del item.attrib["properties"]
-        if path not in entries:
-            entries[path] = archive.read(path)
+        else:
+            item.attrib.pop("properties", None)
     for item_id, href, kind, extra in new_items:
         etree.SubElement(manifest, f"{{{OPF}}}item", {"id": item_id, "href": href, "media-type": kind, **extra}
                          ).tail = "\n"
     spine.attrib.pop("toc", None)
-    for n, idref in enumerate(first_spine):
+    for n, idref in enumerate(first):
         spine.insert(n, spine.makeelement(f"{{{OPF}}}itemref", {"idref": idref}))
-    for idref in last_spine:
+    for idref in last:
         etree.SubElement(spine, f"{{{OPF}}}itemref", idref=idref)
     guide = package.find(f"{{{OPF}}}guide")
     if guide is not None:
         package.remove(guide)
-    _media_metadata(package.find(f"{{{OPF}}}metadata"), plan, durations)
-    entries[opf_name] = etree.tostring(package, xml_declaration=True, encoding="utf-8")
-    return entries, opf_name, report
 
 
 def _unique(name: str, used: set[str]) -> str:
