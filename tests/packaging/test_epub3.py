@@ -290,6 +290,13 @@ def test_epub_input_keeps_its_own_xhtml_with_each_phrase_in_a_span(frankenstein,
         for element in (e for e in before.iter() if e.get("id")):  # every element with an id, as it was
             assert kept[element.get("id")].tag == element.tag
             assert {k: v for k, v in kept[element.get("id")].attrib.items()} == dict(element.attrib)
+    for item, smil_item in book.documents_with_overlays():  # every sentence par on a span of its own
+        if item.get("href") in voiced:
+            document = book.xhtml(item.get("href"))
+            for text, *_ in pars(book.smil(smil_item.get("href"))):
+                fragment = text.partition("#")[2]
+                if not fragment.endswith("-title"):
+                    assert document.find(f".//*[@id='{fragment}']").tag == f"{{{NS['x']}}}span", fragment
     letter = book.xhtml("text/letter-3.xhtml")
     assert letter.find(".//x:section[@id='letter-3']", NS).get(f"{{{NS['epub']}}}type") == "chapter"
     assert letter.find(".//x:blockquote", NS).get(f"{{{NS['epub']}}}type") == "z3998:letter"
