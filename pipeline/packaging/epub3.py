@@ -4,6 +4,8 @@ One XHTML content document per track (and one for the unread notes), each read p
 `<span id>`; one SMIL per read document with a `<par>` per phrase; the chapter MP3s exactly as
 mastered (copied, not re-encoded: MP3 is an EPUB core media type, raw ADTS AAC is not); cover,
 navigation and metadata, with `media:duration` per overlay and in total and `media:active-class`.
+For EPUB 3 input, `readalong_source` keeps the manuscript's own documents instead (this module's
+generated documents are then only the credits, and the whole book's fallback).
 
 Clips run back to back: a phrase's clip starts where its speech starts (the captions' cue start)
 and ends where the next phrase's speech starts (the last one at the file's end), so that reading
