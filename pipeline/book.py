@@ -40,6 +40,11 @@ class Paragraph:
     # Set on the heading of a tiny leaf grouped into a larger track: the leaf's located title, which
     # becomes a chapter marker inside the track; `text` is the leaf's own title, read as a title.
     marker: str | None = None
+    # Where the text came from, for EPUB input: the content document (its path in the EPUB) and the
+    # document-order numbers of the body's text nodes that were read into it (the read-along EPUB
+    # wraps the phrases of the original XHTML with these). Empty for other inputs.
+    source_document: str = ""
+    source_nodes: tuple[int, ...] = ()
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Run:
     text: str = ""
     emphasis: bool = False
     line_break: bool = False
+    node: int | None = None  # the source text node's document-order number, where a reader knows it
 
 
 LINE_BREAK = Run(line_break=True)
@@ -102,8 +103,9 @@ def paragraph_from_runs(runs: list[Run], scene_break_before: bool = False,
             pending = pending or " "
     if not length:
         return None
+    nodes = tuple(run.node for run in runs if run.node is not None)
     return Paragraph("".join(pieces), scene_break_before=scene_break_before, emphasis=spans,
-                     source_words=source_words)
+                     source_words=source_words, source_nodes=nodes)
 
 
 def plain_paragraphs(blocks: list[str]) -> list[Paragraph]:

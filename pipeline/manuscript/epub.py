@@ -161,16 +161,16 @@ def _section(draft: _Draft, types: set[str], number: int, letters: bool) -> Sect
     return Section(title, paragraphs, kind, draft.depth, draft.parent, draft.source_words)
 
 
-def _raw_content(path: Path, docs: list[epub.EpubHtml]) -> list[bytes]:
-    """The documents' bytes as stored: ebooklib re-parses them with a depth limit (256) that silently
-    drops deeply nested text."""
+def _raw_content(path: Path, docs: list[epub.EpubHtml]) -> list[tuple[str, bytes]]:
+    """The documents' paths in the EPUB and their bytes as stored: ebooklib re-parses them with a depth
+    limit (256) that silently drops deeply nested text."""
     with zipfile.ZipFile(path) as archive:
         base = posixpath.dirname(opf_path(path, archive))
         names = set(archive.namelist())
         out = []
         for doc in docs:
             name = posixpath.normpath(posixpath.join(base, unquote(doc.get_name())))
-            out.append(archive.read(name) if name in names else doc.get_content())
+            out.append((name, archive.read(name) if name in names else doc.get_content()))
         return out
 
 
@@ -209,9 +209,11 @@ def read_epub(path: Path) -> Book:
     for item in book.get_items():
         if isinstance(item, epub.EpubNav) and any(item.get_id() == idref for idref, _ in book.spine):
             skipped_words["toc"] += text_words(parse_xhtml(item.get_content()))
-    for index, (doc, content) in enumerate(zip(docs, _raw_content(path, docs))):
+    for index, (doc, (zip_name, content)) in enumerate(zip(docs, _raw_content(path, docs))):
         anchors = [e.anchor for e in entries if e.doc == index and e.anchor]
         segments, doc_notes, doc_skipped = read_segments(content, anchors)
+        for paragraph in doc_notes + [p for segment in segments for p in segment.paragraphs]:
+            paragraph.source_document = zip_name
         notes.extend(doc_notes)
         for reason, words in doc_skipped.items():
             if reason in _INLINE_SKIPS or reason.startswith("not text"):

@@ -83,7 +83,8 @@ def heading_text(tag: Tag) -> str:
 
 
 class _Walker:
-    def __init__(self, anchors: list[str], body_types: set[str]) -> None:
+    def __init__(self, anchors: list[str], body_types: set[str], nodes: dict[int, int]) -> None:
+        self.nodes = nodes  # id() of each text node under the body -> its document-order number
         self.cuts = {anchor: index + 1 for index, anchor in enumerate(anchors)}
         self.segments = [Segment(None, set(body_types))] + [Segment(anchor) for anchor in anchors]
         self.current = self.segments[0]
@@ -137,7 +138,7 @@ class _Walker:
         for child in tag.children:
             if not isinstance(child, Tag):
                 if type(child) is NavigableString:  # not comments, CDATA, doctypes
-                    self.runs.append(Run(str(child), emphasis))
+                    self.runs.append(Run(str(child), emphasis, node=self.nodes.get(id(child))))
                     self.run_words += count_words(child)
                 continue
             self.element(child, emphasis)
@@ -206,7 +207,10 @@ def read_segments(content: bytes | str, anchors: list[str]
     and the source words left unread by reason."""
     soup = parse_xhtml(content)
     body = soup.body or soup
-    walker = _Walker(anchors, epub_types(body) if isinstance(body, Tag) and body.name == "body" else set())
+    # Text nodes with something besides blanks, numbered in document order (parsers disagree on blanks).
+    texts = (s for s in body.descendants if type(s) is NavigableString and s.strip(" \t\r\n"))
+    nodes = {id(s): n for n, s in enumerate(texts)}
+    walker = _Walker(anchors, epub_types(body) if isinstance(body, Tag) and body.name == "body" else set(), nodes)
     # The walk recurses once per element level; deeply nested markup must not lose its text.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))

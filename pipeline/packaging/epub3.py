@@ -4,6 +4,8 @@ One XHTML content document per track (and one for the unread notes), each read p
 `<span id>`; one SMIL per read document with a `<par>` per phrase; the chapter MP3s exactly as
 mastered (copied, not re-encoded: MP3 is an EPUB core media type, raw ADTS AAC is not); cover,
 navigation and metadata, with `media:duration` per overlay and in total and `media:active-class`.
+For EPUB 3 input, `readalong_source` keeps the manuscript's own documents instead (this module's
+generated documents are then only the credits, and the whole book's fallback).
 
 Clips run back to back: a phrase's clip starts where its speech starts (the captions' cue start)
 and ends where the next phrase's speech starts (the last one at the file's end), so that reading
@@ -29,7 +31,7 @@ from lxml import etree
 
 from pipeline.faults import fault_point
 from pipeline.mastering.render import RenderedPart
-from pipeline.packaging.readalong import Block, Document
+from pipeline.packaging.readalong import Block, Document, Phrase
 from pipeline.plan import Plan
 
 XHTML = "http://www.w3.org/1999/xhtml"
@@ -67,13 +69,17 @@ class Clip:
 def overlay_clips(document: Document, parts: list[RenderedPart]) -> list[Clip]:
     """The document's pars: each clip from its phrase's speech start to the next phrase's in the same
     file (the file's end for the last)."""
-    phrases = document.phrases
+    return timed_clips([(document.name, phrase.id, phrase) for phrase in document.phrases], parts)
+
+
+def timed_clips(phrases: list[tuple[str, str, Phrase]], parts: list[RenderedPart]) -> list[Clip]:
+    """Clips for (document, element id, phrase) in reading order, back to back within each file."""
     clips = []
-    for n, phrase in enumerate(phrases):
-        following = phrases[n + 1] if n + 1 < len(phrases) else None
+    for n, (document, element, phrase) in enumerate(phrases):
+        following = phrases[n + 1][2] if n + 1 < len(phrases) else None
         file_end_ms = int(parts[phrase.part].duration * 1000)  # floor: never past the audio's end
         end_ms = round(following.begin * 1000) if following and following.part == phrase.part else file_end_ms
-        clips.append(Clip(document.name, phrase.id, phrase.part, round(phrase.begin * 1000), end_ms))
+        clips.append(Clip(document, element, phrase.part, round(phrase.begin * 1000), end_ms))
     return clips
 
 
@@ -102,12 +108,12 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
         manifest.append((f"audio-{number + 1:03d}", f"audio/{number + 1:03d}.mp3", "audio/mpeg", {}))
     for document in documents:
         href = f"text/{document.name}.xhtml"
-        entries[href] = _content_document(document, language)
+        entries[href] = content_document(document, language)
         clips = overlay_clips(document, parts)
         extra = {}
         if clips:
             overlay = f"mo-{document.name}"
-            entries[f"smil/{document.name}.smil"] = _smil(document, clips)
+            entries[f"smil/{document.name}.smil"] = document_overlay(document, clips)
             manifest.append((overlay, f"smil/{document.name}.smil", "application/smil+xml", {}))
             durations[overlay] = sum(c.end_ms - c.begin_ms for c in clips)
             extra = {"media-overlay": overlay}
@@ -119,15 +125,21 @@ def write_readalong_epub(out: Path, plan: Plan, documents: list[Document], parts
     manifest.append(("css", "style.css", "text/css", {}))
     entries["content.opf"] = _package(plan, manifest, spine, durations)
 
+    return pack_epub(out, work, {"OEBPS/" + name: data for name, data in entries.items()}, "OEBPS/content.opf")
+
+
+def pack_epub(out: Path, work: Path, entries: dict[str, bytes | Path], opf: str) -> Path:
+    """The zip container at `out`, atomically (staged in `work`): `entries` are paths in the zip -> content,
+    or the file that has it."""
     tmp = work / f".{out.stem}.{os.getpid()}.tmp.epub"  # in .work/: a killed run leaves nothing beside the outputs
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
             # The mimetype comes first, stored, with no extra field: what makes the file an EPUB.
             archive.writestr(_info("mimetype", zipfile.ZIP_STORED), b"application/epub+zip")
-            archive.writestr(_info("META-INF/container.xml"), _CONTAINER)
+            archive.writestr(_info("META-INF/container.xml"), _CONTAINER.replace(b"OEBPS/content.opf", opf.encode()))
             for name, data in entries.items():
-                stored = name.startswith(("audio/", "images/"))  # already compressed
-                info = _info("OEBPS/" + name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+                stored = name.lower().endswith((".mp3", ".jpg", ".jpeg", ".png", ".gif", ".woff", ".woff2"))
+                info = _info(name, zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)  # already compressed
                 if isinstance(data, Path):  # streamed: a chapter's audio is never all in memory
                     huge = data.stat().st_size > 1 << 31
                     with open(data, "rb") as source, archive.open(info, "w", force_zip64=huge) as sink:
@@ -182,7 +194,7 @@ def _cover_page(title: str, image: str, language: str) -> bytes:
     return _serialise(html)
 
 
-def _content_document(document: Document, language: str) -> bytes:
+def content_document(document: Document, language: str) -> bytes:
     html, body = _xhtml(document.title, language)
     section = etree.SubElement(body, _x("section"), id=document.name)
     if document.kind in _SSV:
@@ -235,35 +247,48 @@ def _append_text(parent: etree._Element, text: str) -> None:
         parent.text = (parent.text or "") + text
 
 
-def _smil(document: Document, clips: list[Clip]) -> bytes:
-    smil = etree.Element(f"{{{SMIL}}}smil", nsmap={None: SMIL, "epub": OPS}, version="3.0")
-    body = etree.SubElement(smil, f"{{{SMIL}}}body")
-    seq = etree.SubElement(body, f"{{{SMIL}}}seq", id=f"seq-{document.name}")
-    seq.set(f"{{{OPS}}}textref", f"../text/{document.name}.xhtml#{document.name}")  # the document's <section>
+def document_overlay(document: Document, clips: list[Clip]) -> bytes:
+    seq = {"id": f"seq-{document.name}", f"{{{OPS}}}textref": f"../text/{document.name}.xhtml#{document.name}"}
     if document.kind in _SSV:
-        seq.set(f"{{{OPS}}}type", _SSV[document.kind])
+        seq[f"{{{OPS}}}type"] = _SSV[document.kind]
+    return smil_overlay(clips, f"../text/{document.name}.xhtml", seq)
+
+
+def smil_overlay(clips: list[Clip], text_href: str, seq: dict[str, str] | None = None) -> bytes:
+    """A media overlay: a `<par>` per clip over the document at `text_href` (inside a `<seq>` with
+    `seq`'s attributes, where given), its audio in `../audio/`."""
+    smil = etree.Element(f"{{{SMIL}}}smil", nsmap={None: SMIL, "epub": OPS}, version="3.0")
+    parent = etree.SubElement(smil, f"{{{SMIL}}}body")
+    if seq is not None:  # the document's <section>, with its structural semantics
+        parent = etree.SubElement(parent, f"{{{SMIL}}}seq", seq)
     for n, clip in enumerate(clips, start=1):
-        par = etree.SubElement(seq, f"{{{SMIL}}}par", id=f"par-{n}")
-        etree.SubElement(par, f"{{{SMIL}}}text", src=f"../text/{document.name}.xhtml#{clip.element}")
+        par = etree.SubElement(parent, f"{{{SMIL}}}par", id=f"par-{n}")
+        etree.SubElement(par, f"{{{SMIL}}}text", src=f"{text_href}#{clip.element}")
         etree.SubElement(par, f"{{{SMIL}}}audio", src=f"../audio/{clip.audio + 1:03d}.mp3",
                          clipBegin=clock(clip.begin_ms), clipEnd=clock(clip.end_ms))
     return _serialise(smil, doctype=None)
 
 
 def _nav(title: str, documents: list[Document], language: str) -> bytes:
+    links = [(d.title, f"text/{d.name}.xhtml", d.kind) for d in documents]
+    return nav_document(title, links, language)
+
+
+def nav_document(title: str, links: list[tuple[str, str, str]], language: str) -> bytes:
+    """The navigation document: (title, href, track kind) in reading order; the first non-credits is the start."""
     html, body = _xhtml(title, language, stylesheet="style.css")
     nav = etree.SubElement(body, _x("nav"), id="toc")
     nav.set(f"{{{OPS}}}type", "toc")
     etree.SubElement(nav, _x("h1")).text = "Contents"
     ol = etree.SubElement(nav, _x("ol"))
-    for document in documents:
+    for text, href, _ in links:
         li = etree.SubElement(ol, _x("li"))
-        etree.SubElement(li, _x("a"), href=f"text/{document.name}.xhtml").text = document.title
-    first = next((d for d in documents if d.kind != "credits"), documents[0])
+        etree.SubElement(li, _x("a"), href=href).text = text
+    first = next((link for link in links if link[2] != "credits"), links[0])
     landmarks = etree.SubElement(body, _x("nav"), id="landmarks", hidden="hidden")
     landmarks.set(f"{{{OPS}}}type", "landmarks")
     ol = etree.SubElement(landmarks, _x("ol"))
-    link = etree.SubElement(etree.SubElement(ol, _x("li")), _x("a"), href=f"text/{first.name}.xhtml")
+    link = etree.SubElement(etree.SubElement(ol, _x("li")), _x("a"), href=first[1])
     link.set(f"{{{OPS}}}type", "bodymatter")
     link.text = "Start"
     return _serialise(html)
@@ -295,7 +320,7 @@ def _package(plan: Plan, manifest: list[tuple[str, str, str, dict[str, str]]], s
         dc("date", info.date)
     if info.description:
         dc("description", info.description)
-    meta("dcterms:modified", _modified(plan).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    meta("dcterms:modified", modified_time(plan).strftime("%Y-%m-%dT%H:%M:%SZ"))
     for overlay, ms in durations.items():
         meta("media:duration", clock(ms), refines=f"#{overlay}")
     meta("media:duration", clock(sum(durations.values())))
@@ -318,11 +343,18 @@ def write_book_epub(root: Path, work: Path, plan: Plan, parts: list[RenderedPart
     """`<root>/<slug>.epub` for a produced book: its parts in book order, the manuscript re-read for the text."""
     from pipeline.packaging.readalong import manuscript_book, readalong_documents
 
-    documents = readalong_documents(plan, parts, manuscript_book(plan))
-    return write_readalong_epub(root / f"{plan.slug}.epub", plan, documents, parts, cover, work)
+    book = manuscript_book(plan)
+    documents = readalong_documents(plan, parts, book)
+    out = root / f"{plan.slug}.epub"
+    if book is not None and Path(plan.source).suffix.lower() == ".epub":
+        from pipeline.packaging.readalong_source import write_source_readalong
+
+        if write_source_readalong(out, work, plan, documents, parts, Path(plan.source)) is not None:
+            return out  # the manuscript's own XHTML; else (an EPUB 2, a document lxml cannot parse) generated
+    return write_readalong_epub(out, plan, documents, parts, cover, work)
 
 
-def _modified(plan: Plan) -> datetime:
+def modified_time(plan: Plan) -> datetime:
     """$SOURCE_DATE_EPOCH, else the manuscript's modification time: the same book gives the same bytes."""
     try:
         stamp = float(os.environ.get("SOURCE_DATE_EPOCH") or os.stat(plan.source).st_mtime)

@@ -18,10 +18,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.book import Book, Chapter
-from pipeline.chunks.chunking import spoken_paragraphs
-from pipeline.chunks.normalize import normalizer_for
-from pipeline.chunks.normalize.punctuation import _SPACES, collapse_whitespace
+from pipeline.book import Book, Chapter, Paragraph
+from pipeline.chunks.chunking import spoken_paragraphs, spoken_text
+from pipeline.chunks.normalize.punctuation import _SPACES
 from pipeline.chunks.sentences import split_sentences
 from pipeline.errors import PipelineError
 from pipeline.mastering.render import ChunkTiming, RenderedPart
@@ -53,6 +52,8 @@ class Block:
     emphasis: list[tuple[int, int]] = field(default_factory=list)
     phrases: list[Phrase] = field(default_factory=list)
     scene_break_before: bool = False
+    source_document: str = ""  # EPUB input: the paragraph's content document and text nodes (see Paragraph)
+    source_nodes: tuple[int, ...] = ()
 
 
 @dataclass
@@ -153,11 +154,12 @@ def _track_document(track: Track, items: list[_Heard], chapter: Chapter | None, 
         if h.chunk.role != "title":
             by_paragraph.setdefault(h.chunk.paragraph, []).append(h)
     if chapter is not None:
-        normalizer = normalizer_for(language)
-        spoken_form = lambda sentence: collapse_whitespace(normalizer.text(sentence))  # noqa: E731
+        # A sentence's spoken form as the chunker makes a paragraph's (line ends read as pauses).
+        spoken_form = lambda sentence: spoken_text([Paragraph(sentence)], language)[0]  # noqa: E731
         for number, paragraph in enumerate(chapter.paragraphs):
             block = Block("paragraph", paragraph.text, list(paragraph.emphasis),
-                          scene_break_before=paragraph.scene_break_before)
+                          scene_break_before=paragraph.scene_break_before,
+                          source_document=paragraph.source_document, source_nodes=paragraph.source_nodes)
             if number in by_paragraph:
                 block.phrases = _phrases(block.text, by_paragraph[number], f"p{number}", language, spoken_form)
             blocks.append(block)
@@ -182,7 +184,8 @@ def _phrases(text: str, heard: list[_Heard], prefix: str, language: str, spoken_
     collapsed, to_text = _collapse_with_map(text)
     sentences, at = [], 0  # (start, end) in `collapsed`, spoken start or None
     for sentence in split_sentences(collapsed, language):
-        sentences.append((at, at + len(sentence), spoken_form(sentence)))
+        written = text[to_text[at]:to_text[at + len(sentence) - 1] + 1]  # with its line breaks
+        sentences.append((at, at + len(sentence), spoken_form(written)))
         at += len(sentence) + 1
     forms = [s for _, _, s in sentences if s]
     whole = [Phrase(f"{prefix}s0", 0, len(text), cues[0][1], cues[0][2].start, cues[-1][2].end)]

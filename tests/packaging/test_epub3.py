@@ -4,6 +4,7 @@ decoded audio), validated with epubcheck, and one page rendered in headless Chro
 
 from __future__ import annotations
 
+import posixpath
 import re
 import subprocess
 import zipfile
@@ -74,8 +75,10 @@ class Readalong:
         with zipfile.ZipFile(epub) as archive:
             self.names = archive.namelist()
             archive.extractall(folder)
-        self.base = folder / "OEBPS"
-        self.opf = etree.parse(str(self.base / "content.opf")).getroot()
+        container = etree.parse(str(folder / "META-INF" / "container.xml")).getroot()
+        package = next(e.get("full-path") for e in container.iter() if e.get("full-path"))
+        self.base = folder / posixpath.dirname(package)
+        self.opf = etree.parse(str(folder / package)).getroot()
         self.items = {i.get("id"): i for i in self.opf.findall(".//opf:manifest/opf:item", NS)}
         self.spine = [r.get("idref") for r in self.opf.findall(".//opf:spine/opf:itemref", NS)]
         self._audio: dict[str, np.ndarray] = {}
@@ -95,6 +98,11 @@ class Readalong:
 
     def xhtml(self, href: str) -> etree._Element:
         return etree.parse(str(self.base / href)).getroot()
+
+    @staticmethod
+    def resolve(start: str, href: str) -> str:
+        """`href` as written in the document at `start` (both relative to the package document)."""
+        return posixpath.normpath(posixpath.join(posixpath.dirname(start), href))
 
     def smil(self, href: str) -> etree._Element:
         return etree.parse(str(self.base / href)).getroot()
@@ -123,11 +131,24 @@ def pars(smil: etree._Element) -> list[tuple[str, str, float, float]]:
 
 
 def text_of(element: etree._Element) -> str:
-    """An element's text as a reader sees it: a line break is white space."""
-    copy = etree.fromstring(etree.tostring(element))
-    for br in copy.iter(f"{{{NS['x']}}}br"):
-        br.tail = "\n" + (br.tail or "")
-    return "".join(copy.itertext())
+    """An element's text as the reader takes it: white space collapsed, `<br/>` a line break, note
+    references not read."""
+    from pipeline.manuscript.cleaning import LINE_BREAK, Run, paragraph_from_runs
+
+    runs: list[Run] = []
+
+    def walk(parent: etree._Element) -> None:
+        runs.append(Run(parent.text or ""))
+        for child in parent:
+            if child.tag == f"{{{NS['x']}}}br":
+                runs.append(LINE_BREAK)
+            elif isinstance(child.tag, str) and "noteref" not in (child.get(f"{{{NS['epub']}}}type") or ""):
+                walk(child)
+            runs.append(Run(child.tail or ""))
+
+    walk(element)
+    paragraph = paragraph_from_runs(runs)
+    return paragraph.text if paragraph else ""
 
 
 def rms_db(samples: np.ndarray) -> float:
@@ -148,45 +169,49 @@ def check_readalong(result, tmp_path: Path) -> Readalong:
     language = manifest["book"]["language"]
     normalizer = normalizer_for(language)
     overlays = book.documents_with_overlays()
-    assert len(overlays) == len({f["track"] for f in files})  # one overlay per track
     total_ms = 0
-    chunks_by_track: dict[int, list[str]] = {}
-    for f in files:
-        chunks_by_track.setdefault(f["track"], []).extend(c["text"] for c in f["chunks"])
-    for track, (item, smil_item) in enumerate(overlays):
+    chunks_by_audio: dict[str, list[dict]] = {}
+    for number, f in enumerate(files, start=1):  # the EPUB's audio is the MP3s in book order
+        chunks_by_audio[f"{number:03d}.mp3"] = f["chunks"]
+    spoken, previous = [], None
+    for item, smil_item in overlays:
         document = book.xhtml(item.get("href"))
         ids = {e.get("id"): e for e in document.iter() if e.get("id")}
         order = {e: n for n, e in enumerate(document.iter())}
         smil = book.smil(smil_item.get("href"))
         found = pars(smil)
         assert found, f"{item.get('href')} has no pars"
-        elements, previous = [], None
+        elements = []
         for text, audio, begin, end in found:
             doc_href, _, fragment = text.partition("#")
-            assert doc_href == "../" + item.get("href") and fragment in ids, text  # every text id exists
-            decoded = book.audio(audio.removeprefix("../"))
+            assert book.resolve(smil_item.get("href"), doc_href) == item.get("href") and fragment in ids, text
+            decoded = book.audio(book.resolve(smil_item.get("href"), audio))
             assert 0 <= begin < end <= len(decoded) / 44100 + 1e-6  # clipBegin < clipEnd <= the audio's length
             if previous and previous[0] == audio:
                 assert begin == pytest.approx(previous[1], abs=1e-9)  # monotonic and back to back
             elif previous:
-                assert audio > previous[0]  # the next file of the track
+                assert audio > previous[0]  # the next file
             previous = (audio, end)
             elements.append(ids[fragment])
+            if fragment == "title" or fragment.endswith("-title"):  # a track's title: what its clip holds
+                heard = [c["text"] for c in chunks_by_audio[Path(audio).name]
+                         if begin - 0.001 <= c["start"] < end - 0.001]
+                if fragment == "title":  # a generated heading shows the title itself
+                    assert collapse_whitespace(normalizer.title(text_of(ids[fragment]))) == " ".join(heard)
+                spoken.append(" ".join(heard))
+            else:
+                spoken.append(spoken_text([Paragraph(text_of(ids[fragment]))], language)[0])
         assert [order[e] for e in elements] == sorted(order[e] for e in elements)  # in reading order
-        # The pars' text, in spoken form, is exactly what the track's chunks read.
-        # (a paragraph with line breaks is one par: its breaks are spoken as short pauses, as chunked)
-        spoken = [collapse_whitespace(normalizer.title(text_of(e))) if e.getparent().tag.endswith("h2")
-                  else spoken_text([Paragraph(text_of(e))], language)[0] for e in elements]
-        expected = " ".join(chunks_by_track[track])
-        joined = " ".join(spoken)
-        assert joined == expected
         # media:duration of the overlay is the sum of its clips, within a millisecond.
         duration = seconds(book.meta("media:duration", "#" + smil_item.get("id"))[0])
         assert sum(end - begin for _, _, begin, end in found) == pytest.approx(duration, abs=0.001)
         total_ms += round(duration * 1000)
+    # The pars' text, in spoken form, is exactly what the chunks read, in order: all of it, nothing twice.
+    assert " ".join(spoken) == " ".join(c["text"] for chunks in chunks_by_audio.values() for c in chunks)
     assert seconds(book.meta("media:duration")[0]) == pytest.approx(total_ms / 1000, abs=0.001)
     assert book.meta("media:active-class") == [ACTIVE_CLASS]
-    assert ACTIVE_CLASS in (book.base / "style.css").read_text()
+    styles = [i.get("href") for i in book.items.values() if i.get("media-type") == "text/css"]
+    assert any(ACTIVE_CLASS in (book.base / href).read_text() for href in styles)
     return book
 
 
@@ -199,13 +224,14 @@ def check_clips_against_captions(book: Readalong, result) -> None:
     checked = 0
     for _, smil_item in book.documents_with_overlays():
         for _, audio, begin, end in pars(book.smil(smil_item.get("href"))):
+            audio = book.resolve(smil_item.get("href"), audio)
             number = int(Path(audio).stem) - 1
             vtt = result.root / "mp3" / (files[number]["file"][:-len(".mp3")] + ".vtt")
             cues = parse_vtt(vtt.read_text())
             first = next(c for c in cues if abs(c.start - begin) <= 0.001)  # the sentence's own cue
             mine = [c for c in cues if begin - 0.001 <= c.start < end - 0.001]
             assert mine[0] is first and mine[-1].end <= end + 0.001
-            decoded = book.audio(audio.removeprefix("../"))
+            decoded = book.audio(audio)
             speech = decoded[int(first.start * 44100):int(mine[-1].end * 44100)]
             pause = decoded[int((mine[-1].end + 0.05) * 44100):int(end * 44100)]
             assert rms_db(speech) > -35, f"{audio} {begin}: no speech in the clip"
@@ -232,20 +258,70 @@ def test_check_command_validates_the_epub_with_epubcheck(sample):
 def test_standard_ebooks_book_readalong(frankenstein, tmp_path):
     book = check_readalong(frankenstein, tmp_path)
     check_clips_against_captions(book, frankenstein)
-    assert any(n.startswith("OEBPS/images/cover.") for n in book.names)
-    assert any(i.get("properties") == "cover-image" for i in book.items.values())
-    letter = next(d for d in (book.xhtml(i.get("href")) for i, _ in book.documents_with_overlays())
-                  if "Letter III" in "".join(d.itertext()))
-    text = "".join(letter.itertext())
-    assert "July 7th" in text and "Letter III" in text  # the written text; the audio says "seventh", "Three"
-    assert letter.find(".//x:section", NS).get(f"{{{NS['epub']}}}type") == "chapter"
-    assert letter.findall(".//x:em", NS), "emphasis is kept"
-    # The endnotes stay in the book as text, with no audio.
-    notes = next(i for i in book.items.values() if i.get("href") == "text/notes.xhtml")
-    assert notes.get("media-overlay") is None and notes.get("id") in book.spine
-    assert "Ancient Mariner" in "".join(book.xhtml("text/notes.xhtml").itertext())
     system_tool("epubcheck")
     assert problems(run_epubcheck(frankenstein.root / f"{frankenstein.root.name}.epub")) == []
+
+
+def test_epub_input_keeps_its_own_xhtml_with_each_phrase_in_a_span(frankenstein, tmp_path):
+    """The content documents are the source's, text and markup intact, each read phrase a span that
+    holds exactly its written sentences; unread documents (title page, notes, colophon) stay, unvoiced."""
+    from pipeline.chunks.sentences import split_sentences
+    from pipeline.manuscript import read_manuscript
+    from pipeline.manuscript.cleaning import clean_text
+
+    manuscript = frankenstein.root.parent.parent / "frankenstein-trimmed.epub"
+    source = Readalong(manuscript, tmp_path / "source")
+    book = Readalong(frankenstein.root / f"{frankenstein.root.name}.epub", tmp_path / "unpacked")
+    own = [book.items[i].get("href") for i in book.spine if not book.items[i].get("href").startswith("readalong/")]
+    assert own == [source.items[i].get("href") for i in source.spine]  # the source's documents, in its order
+    assert book.spine[0].startswith("readalong-") and book.spine[-1].startswith("readalong-")  # the credits
+    voiced = {i.get("href") for i, _ in book.documents_with_overlays()} - {"readalong/text/t001.xhtml",
+                                                                          "readalong/text/t005.xhtml"}
+    assert voiced == {"text/dedication.xhtml", "text/epigraph.xhtml", "text/letter-3.xhtml"}
+    covers = [i.get("href") for i in book.items.values() if i.get("properties") == "cover-image"]
+    assert covers == ["images/cover.svg"]  # the source's own
+    assert "Ancient Mariner" in "".join(book.xhtml("text/endnotes.xhtml").itertext())
+    body = f"{{{NS['x']}}}body"
+    for href in own:
+        before, after = source.xhtml(href), book.xhtml(href)
+        # Not a letter added, lost or moved.
+        assert "".join(after.find(body).itertext()) == "".join(before.find(body).itertext()), href
+        kept = {e.get("id"): e for e in after.iter() if e.get("id")}
+        for element in (e for e in before.iter() if e.get("id")):  # every element with an id, as it was
+            assert kept[element.get("id")].tag == element.tag
+            assert {k: v for k, v in kept[element.get("id")].attrib.items()} == dict(element.attrib)
+    for item, smil_item in book.documents_with_overlays():  # every sentence par on a span of its own
+        if item.get("href") in voiced:
+            document = book.xhtml(item.get("href"))
+            for text, *_ in pars(book.smil(smil_item.get("href"))):
+                fragment = text.partition("#")[2]
+                if not fragment.endswith("-title"):
+                    assert document.find(f".//*[@id='{fragment}']").tag == f"{{{NS['x']}}}span", fragment
+    letter = book.xhtml("text/letter-3.xhtml")
+    assert letter.find(".//x:section[@id='letter-3']", NS).get(f"{{{NS['epub']}}}type") == "chapter"
+    assert letter.find(".//x:blockquote", NS).get(f"{{{NS['epub']}}}type") == "z3998:letter"
+    # Each paragraph's spans, in order, are runs of its written sentences that together are the paragraph.
+    written = {clean_text(p.text) for c in read_manuscript(manuscript).chapters for p in c.paragraphs}
+    checked = 0
+    for href in voiced:
+        spans: dict[str, list[str]] = {}
+        for span in book.xhtml(href).iter(f"{{{NS['x']}}}span"):
+            match = re.fullmatch(r"(t\d+-p\d+)s\d+", span.get("id") or "")
+            if match:
+                spans.setdefault(match.group(1), []).append(clean_text(text_of(span)))
+        for paragraph, texts in spans.items():
+            whole = " ".join(texts)
+            assert whole in written, (href, paragraph, whole)
+            ends, at = set(), 0
+            for sentence in split_sentences(whole, "en"):
+                at += len(sentence) + (1 if at else 0)
+                ends.add(at)
+            at = 0
+            for text in texts:
+                at += len(text) + (1 if at else 0)
+                assert at in ends, (href, paragraph, text)  # a phrase ends where a sentence ends
+            checked += len(texts)
+    assert checked >= 20
 
 
 def test_a_page_renders_with_the_active_class_in_chromium(sample, tmp_path):
