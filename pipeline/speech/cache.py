@@ -121,10 +121,15 @@ class ChunkCache:
         return False
 
     def put(self, key: str, audio: np.ndarray, rate: int) -> CachedChunk:
-        audio = trim_silence(np.asarray(audio, dtype=np.float32), rate)
-        if audio.size == 0 or not np.isfinite(audio).all():  # never cache what cannot be played back
+        raw = np.asarray(audio, dtype=np.float32)
+        if raw.size == 0 or not np.isfinite(raw).all():  # never cache what cannot be played back
             raise PipelineError(f"the speech engine returned no usable audio for chunk {key} "
-                                f"({'silence' if audio.size == 0 else 'not-a-number samples'}); nothing was cached")
+                                f"({'nothing' if raw.size == 0 else 'not-a-number samples'}); nothing was cached")
+        # A take that is all silence is kept as a short silence (FLAC cannot hold zero frames), so
+        # that QA can judge it and retake it like any other failed take.
+        audio = trim_silence(raw, rate)
+        if audio.size == 0:
+            audio = raw[:max(1, rate // 100)]
         buffer = io.BytesIO()
         sf.write(buffer, audio, rate, format="FLAC", subtype="PCM_16")
         data = buffer.getvalue()
