@@ -163,10 +163,15 @@ def alert_hook(fleet):
 def batch(fleet, alert_hook, tmp_path_factory):
     """Two tiny valid books and a broken one; one nightly run of the fleet deployment."""
     folder = tmp_path_factory.mktemp("books")
+    # The batch queues books in name order: the two good ones first, so that the two book workers take
+    # one each at once (a broken book first would make one worker's second book start late).
     (folder / "tiny-one.md").write_text("---\ntitle: Tiny One\nauthor: Test Writer\n---\n\n# One\n\n"
-                                        "The cat sat by the lamp.\n", encoding="utf-8")
-    (folder / "tiny-two.md").write_text("# Tiny Two\n\nThe boat came home at dawn.\n", encoding="utf-8")
-    (folder / "broken.txt").write_text("", encoding="utf-8")
+                                        "The cat sat by the lamp. It watched the moths circle the glass, "
+                                        "and then it slept until the fire was cold.\n", encoding="utf-8")
+    (folder / "tiny-two.md").write_text("# Tiny Two\n\nThe boat came home at dawn. The nets were full, "
+                                        "and the gulls followed it all the way into the harbour.\n",
+                                        encoding="utf-8")
+    (folder / "zz-broken.txt").write_text("", encoding="utf-8")
     (folder / "notes.json").write_text("{}", encoding="utf-8")  # not a manuscript: ignored
     out = tmp_path_factory.mktemp("batch-out")
     params = {"folder": str(folder), "output_root": str(out)}
@@ -187,7 +192,7 @@ def test_batch_with_a_broken_book_ends_failed_with_counts(batch):
     names = sorted(r.name for r in runs if r.state.is_completed())
     assert [re.sub(STAMP + "$", "STAMP", n) for n in names] == ["tiny-one-joe-STAMP", "tiny-two-joe-STAMP"]
     failed = next(r for r in runs if r.state.is_failed())
-    assert failed.state.message.startswith("InputError:") and "broken.txt" in failed.state.message
+    assert failed.state.message.startswith("InputError:") and "zz-broken.txt" in failed.state.message
 
     # the broken book: one error line, no traceback; the good ones: no routine noise
     broken_logs = _logs(server, failed.id)
@@ -197,13 +202,19 @@ def test_batch_with_a_broken_book_ends_failed_with_counts(batch):
     assert not [line for line in good_logs if line.startswith(ROUTINE_LINES)], good_logs
 
     # the batch log names each child as the UI does, with a link to it
-    batch_log = "\n".join(_logs(server, batch["run_id"]))
+    expected = [f"run {child.name} ended" for child in runs]
+    deadline = time.monotonic() + 20  # the run's last log lines reach the server a moment after its state
+    while True:
+        batch_log = "\n".join(_logs(server, batch["run_id"]))
+        if all(line in batch_log for line in expected) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     for child in runs:
         assert f"run {child.name} ended" in batch_log and f"/runs/flow-run/{child.id}" in batch_log, batch_log
 
     summary = _summary(server, batch["run_id"])
     assert "2 produced, 0 skipped, 1 failed" in summary
-    assert "broken.txt" in summary and "the text file is empty" in summary
+    assert "zz-broken.txt" in summary and "the text file is empty" in summary
 
     deadline = time.monotonic() + 90  # the automation notifies (the server's triggers run every few seconds)
     while not any("2 produced, 0 skipped, 1 failed" in text for text in batch["alerts"]):
