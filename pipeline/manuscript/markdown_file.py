@@ -91,8 +91,15 @@ def read_markdown(path: Path) -> Book:
             continue
         if token.type == "hr":
             scene_break = bool(sections[-1].paragraphs)
-        elif token.type == "inline":
-            paragraph = paragraph_from_runs(_runs(token))
+        elif token.type in ("inline", "list_item_open"):
+            if token.type == "inline":
+                paragraph = paragraph_from_runs(_runs(token))
+            elif token.info and tokens[index + 1].type == "list_item_close":
+                # "1859." alone on a line is an empty numbered list item to CommonMark, but the
+                # number is the only text a reader sees there: read it.
+                paragraph = paragraph_from_runs([Run(token.info + token.markup)])
+            else:
+                paragraph = None
             if paragraph and is_scene_break(paragraph.text):
                 scene_break = bool(sections[-1].paragraphs)
             elif paragraph:
