@@ -74,6 +74,7 @@ def read_markdown(path: Path) -> Book:
     # Every other heading opens a section at its level: "# Part One" > "## Chapter 1" > "### Scene".
     sections = [Headed("", 0, [])]
     scene_break = False
+    item_number = ""  # a numbered list item's number, waiting for the item's text
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -89,23 +90,26 @@ def read_markdown(path: Path) -> Book:
                 scene_break = False
             index += 3
             continue
+        paragraph = None
         if token.type == "hr":
             scene_break = bool(sections[-1].paragraphs)
-        elif token.type in ("inline", "list_item_open"):
-            if token.type == "inline":
-                paragraph = paragraph_from_runs(_runs(token))
-            elif token.info and tokens[index + 1].type == "list_item_close":
-                # "1859." alone on a line is an empty numbered list item to CommonMark, but the
-                # number is the only text a reader sees there: read it.
-                paragraph = paragraph_from_runs([Run(token.info + token.markup)])
-            else:
-                paragraph = None
-            if paragraph and is_scene_break(paragraph.text):
-                scene_break = bool(sections[-1].paragraphs)
-            elif paragraph:
-                paragraph.scene_break_before = scene_break
-                scene_break = False
-                sections[-1].paragraphs.append(paragraph)
+        elif token.type == "list_item_open" and token.info:
+            # A numbered item's number is text a reader sees ("1859. The war began." is a list item
+            # to CommonMark): it goes before the item's first paragraph, or alone for an empty item.
+            item_number = token.info + token.markup
+            if tokens[index + 1].type == "list_item_close":
+                paragraph, item_number = paragraph_from_runs([Run(item_number)]), ""
+        elif token.type == "inline":
+            runs = _runs(token)
+            if item_number:
+                runs, item_number = [Run(item_number + " "), *runs], ""
+            paragraph = paragraph_from_runs(runs)
+        if paragraph and is_scene_break(paragraph.text):
+            scene_break = bool(sections[-1].paragraphs)
+        elif paragraph:
+            paragraph.scene_break_before = scene_break
+            scene_break = False
+            sections[-1].paragraphs.append(paragraph)
         # fence, code_block, html_block: not read
         index += 1
     book_title = clean_text(book_title) or path.stem

@@ -302,11 +302,12 @@ def test_contents_list_and_empty_headings_are_reported_not_read(tmp_path: Path) 
     assert [(s.what, s.reason) for s in markdown.skipped] == [("Contents", "toc"), ("Two", "heading without text")]
 
 
-def test_markdown_number_alone_on_a_line_is_read(tmp_path: Path) -> None:
-    """CommonMark takes "1859." alone on a line for an empty numbered list item; its number is the
-    only text there, so it is read (found by the property tests). List items with text keep
-    reading their text only."""
+def test_markdown_numbered_list_items_keep_their_numbers(tmp_path: Path) -> None:
+    """CommonMark takes "1859." at the start of a line for a numbered list item: the number is text
+    a reader sees, so it is read (found by the property tests), alone or before the item's text."""
     path = tmp_path / "years.md"
-    path.write_text("# Years\n\nThe war began.\n\n1859.\n\n1. First item\n2. Second item\n", encoding="utf-8")
+    path.write_text("# Years\n\nThe war began.\n\n1859.\n\n1859. Peace came.\n\n1. First item\n2) Second item\n\n"
+                    "- a bullet\n", encoding="utf-8")
     [chapter] = read_manuscript(path).chapters
-    assert [p.text for p in chapter.paragraphs] == ["The war began.", "1859.", "First item", "Second item"]
+    assert [p.text for p in chapter.paragraphs] == ["The war began.", "1859.", "1859. Peace came.", "1. First item",
+                                                    "2) Second item", "a bullet"]
