@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
@@ -104,8 +105,9 @@ def _wide_by_detection(sample: bytes) -> str | None:
     return best.encoding if best is not None and best.encoding.startswith(("utf_16", "utf_32")) else None
 
 
-def _heading(block: str) -> tuple[str, str | None, str] | None:
-    """(label, subtitle, rest of block) if the block starts with a chapter heading line."""
+def _heading(block: str) -> tuple[str, str | None, str, bool] | None:
+    """(label, subtitle, rest of block, whether the subtitle is the block's own second line) if the block
+    starts with a chapter heading line."""
     lines = block.split("\n")
     match = _HEADING.match(lines[0].strip())
     if match is None:
@@ -113,8 +115,8 @@ def _heading(block: str) -> tuple[str, str | None, str] | None:
     label = " ".join(_label_word(word, first=not n) for n, word in enumerate(match["label"].split()))
     rest = "\n".join(lines[1:]).strip()
     if not match["subtitle"] and len(lines) == 2 and _subtitle_like(rest):
-        return label, rest, ""
-    return label, match["subtitle"], rest
+        return label, rest, "", True
+    return label, match["subtitle"], rest, False
 
 
 def _label_word(word: str, first: bool) -> str:
@@ -159,49 +161,69 @@ def _depth(label: str, containers: list[str]) -> int:
     return len(containers) if " " in label else 0
 
 
-def _stacked(lines: list[str], containers: list[str]) -> tuple[list[tuple[str, int]], str] | None:
-    """Headings stacked in one block ("BOOK I" / "CHAPTER I" / text): (title, depth) each deeper than the
-    one before, and the text after them. None: heading after heading at one level, a contents list."""
-    stack: list[tuple[str, int]] = []
+@dataclass
+class _Section:
+    label: str
+    depth: int
+    blocks: list[str]
+    borrowed: str | None = None  # a short line taken for the subtitle; given back if the section is empty
+
+    @property
+    def title(self) -> str:
+        return _title(self.label, self.borrowed) if self.borrowed else self.label
+
+
+def _stacked(lines: list[str], containers: list[str]) -> list[_Section] | None:
+    """Headings stacked in one block ("BOOK I" / "CHAPTER I" / text): sections each deeper than the one
+    before, the last holding the text after them. None: heading after heading at one level, a contents list."""
+    stack: list[_Section] = []
     for number, line in enumerate(lines):
         heading = _heading(line)
         if heading is None:
             rest = "\n".join(lines[number:])
-            if number == len(lines) - 1 and _subtitle_like(rest) and ": " not in stack[-1][0]:
-                return stack[:-1] + [(_title(stack[-1][0], rest), stack[-1][1])], ""
-            return stack, rest
+            if number == len(lines) - 1 and _subtitle_like(rest) and ": " not in stack[-1].label:
+                stack[-1].borrowed = rest
+            else:
+                stack[-1].blocks.append(rest)
+            return stack
         depth = _depth(heading[0], containers)
-        if stack and depth <= stack[-1][1]:
+        if stack and depth <= stack[-1].depth:
             return None
-        stack.append((_title(heading[0], heading[1]), depth))
-    return stack, ""
+        stack.append(_Section(_title(heading[0], heading[1]), depth, []))
+    return stack
 
 
 def _sections(blocks: list[str], book_title: str) -> list[Headed]:
     headings = [_heading(block) for block in blocks]
     containers = list(dict.fromkeys(h[0].split()[0].lower() for h in headings
                                     if h and h[0].split()[0].lower() in _CONTAINERS))
-    sections: list[tuple[str, int, list[str]]] = [("", 0, [])]
+    sections = [_Section("", 0, [])]
     index = 0
     while index < len(blocks):
         block, heading = blocks[index], headings[index]
         lines = block.split("\n")
         if heading is None:
-            sections[-1][2].append(block)
+            sections[-1].blocks.append(block)
         elif len(lines) > 1 and _heading(lines[1]):
-            stacked = _stacked(lines, containers)  # None: a contents list, not read
-            if stacked is not None:
-                sections += [(title, depth, []) for title, depth in stacked[0]]
-                sections[-1][2].extend([stacked[1]] if stacked[1] else [])
+            sections += _stacked(lines, containers) or []  # None: a contents list, not read
         else:
-            label, subtitle, rest = heading
+            label, subtitle, rest, borrowed = heading
             if subtitle is None and index + 1 < len(blocks) and _subtitle_like(blocks[index + 1]):
                 if not headings[index + 1]:
-                    subtitle = blocks[index + 1]
+                    subtitle, borrowed = blocks[index + 1], True
                     index += 1
-            sections.append((_title(label, subtitle), _depth(label, containers), [rest] if rest else []))
+            depth = _depth(label, containers)
+            if borrowed:
+                sections.append(_Section(label, depth, [], borrowed=subtitle))
+            else:
+                sections.append(_Section(_title(label, subtitle), depth, [rest] if rest else []))
         index += 1
-    headed = [Headed(title, depth, plain_paragraphs(section_blocks)) for title, depth, section_blocks in sections]
+    for section, after in zip(sections, sections[1:] + [None]):
+        # "Chapter 2" / "A short line" / "Chapter 3": the line is the chapter's text, not its title
+        # (an empty leaf is dropped, and its words with it).
+        if section.borrowed and not section.blocks and (after is None or after.depth <= section.depth):
+            section.blocks, section.borrowed = [section.borrowed], None
+    headed = [Headed(section.title, section.depth, plain_paragraphs(section.blocks)) for section in sections]
     first = headed[0]
     if len(headed) > 1:
         # Text before the first heading: title lines and "Produced by" credits are not read.

@@ -34,6 +34,17 @@ def _logs(server, run_id) -> list[str]:
     return [log.message for log in logs]
 
 
+def _logs_once(server, run_id, arrived, timeout: float = 60) -> list[str]:
+    """The run's logs once `arrived(logs)` holds: a run's last lines reach the server a moment after its
+    state does (the worker ships logs in batches), so reading them at once can miss the end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = _logs(server, run_id)
+        if arrived(logs) or time.monotonic() > deadline:
+            return logs
+        time.sleep(1)
+
+
 def _markdown_tables(markdown: str) -> list[int]:
     """Column count of every Markdown table row."""
     return [line.count("|") - 1 for line in markdown.splitlines() if line.startswith("|")]
@@ -57,7 +68,7 @@ def test_produce_deployment_run_from_cli(served, tmp_path):
     assert (book / "the-lighthouse-keepers-cat.m4b").stat().st_size > 10_000
     assert (book / "manifest.json").is_file() and (book / "report.md").is_file()
 
-    logs = _logs(served, run_id)
+    logs = _logs_once(served, run_id, lambda logs: any("synthesised" in line for line in logs))
     assert any("synthesised" in line for line in logs), logs
     assert not [line for line in logs if line.startswith(ROUTINE_LINES) or "Traceback" in line], logs
 
@@ -195,20 +206,17 @@ def test_batch_with_a_broken_book_ends_failed_with_counts(batch):
     assert failed.state.message.startswith("InputError:") and "zz-broken.txt" in failed.state.message
 
     # the broken book: one error line, no traceback; the good ones: no routine noise
-    broken_logs = _logs(server, failed.id)
+    broken_logs = _logs_once(server, failed.id, lambda logs: any("InputError" in line for line in logs))
     assert sum("InputError" in line and "Finished in state" not in line for line in broken_logs) == 1, broken_logs
     assert not [line for line in broken_logs if "Traceback" in line], broken_logs
-    good_logs = [line for r in runs if r.state.is_completed() for line in _logs(server, r.id)]
+    good_logs = [line for r in runs if r.state.is_completed()
+                 for line in _logs_once(server, r.id, lambda logs: any("synthesised" in line for line in logs))]
     assert not [line for line in good_logs if line.startswith(ROUTINE_LINES)], good_logs
 
     # the batch log names each child as the UI does, with a link to it
     expected = [f"run {child.name} ended" for child in runs]
-    deadline = time.monotonic() + 20  # the run's last log lines reach the server a moment after its state
-    while True:
-        batch_log = "\n".join(_logs(server, batch["run_id"]))
-        if all(line in batch_log for line in expected) or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+    batch_log = "\n".join(_logs_once(server, batch["run_id"],
+                                      lambda logs: all(line in "\n".join(logs) for line in expected)))
     for child in runs:
         assert f"run {child.name} ended" in batch_log and f"/runs/flow-run/{child.id}" in batch_log, batch_log
 

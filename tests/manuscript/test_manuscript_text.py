@@ -302,6 +302,19 @@ def test_contents_list_and_empty_headings_are_reported_not_read(tmp_path: Path) 
     assert [(s.what, s.reason) for s in markdown.skipped] == [("Contents", "toc"), ("Two", "heading without text")]
 
 
+@pytest.mark.parametrize("layout", ["blocks", "one block", "stacked"])
+def test_a_short_line_under_a_heading_is_text_when_nothing_else_follows(tmp_path: Path, layout: str) -> None:
+    """"Chapter 2" / "rain on the garden" / "Chapter 3": the short line looks like a subtitle, but taking it
+    for one would leave the chapter empty, and an empty chapter (with its words) is dropped."""
+    chapter_two = {"blocks": "CHAPTER II\n\nrain on the garden", "one block": "CHAPTER II\nrain on the garden",
+                   "stacked": "PART ONE\nCHAPTER II\nrain on the garden"}[layout]
+    text = _md("CHAPTER I", "…", chapter_two, "CHAPTER III\nThe Kettle", "…")
+    book = read_manuscript(write(tmp_path, "short.txt", text))
+    chapters = {c.title: [p.text for p in c.paragraphs] for c in book.chapters}
+    assert chapters["Chapter II"] == ["rain on the garden"], chapters
+    assert "Chapter III: The Kettle" in chapters  # a subtitle over text stays a subtitle
+
+
 def test_markdown_numbered_list_items_keep_their_numbers(tmp_path: Path) -> None:
     """CommonMark takes "1859." at the start of a line for a numbered list item: the number is text
     a reader sees, so it is read (found by the property tests), alone or before the item's text."""
