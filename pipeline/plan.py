@@ -111,11 +111,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def speakable(text: str) -> bool:
-    """Has the text a letter or digit to say? Punctuation alone makes no sound (or no audio at all)."""
-    return any(ch.isalnum() for ch in text)
-
-
 def chunk_seed(chunk_id: str, base_seed: int) -> int:
     """A per-chunk seed: reproducible for a (chunk, settings) pair, different between chunks."""
     return (int(chunk_id[:8], 16) + base_seed * 1_000_003) % (2**31)
@@ -131,7 +126,9 @@ def _credits(book: Book, voice: Voice) -> tuple[Chapter, Chapter]:
 
 
 def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings: SynthesisSettings,
-               pronouncer: Pronouncer | None = None) -> Plan:
+               pronouncer: Pronouncer | None = None, source_sha256: str | None = None) -> Plan:
+    """The book's tracks of planned chunks. `source_sha256`: the manuscript's hash when the caller has it
+    (hashing a large manuscript twice is wasted time)."""
     opening, closing = _credits(book, voice)
     chapters = [opening, *book.chapters, closing]
     spoken = Book(title=book.title, authors=book.authors, language=book.language, chapters=chapters)
@@ -143,32 +140,24 @@ def build_plan(book: Book, source: Path, engine: Engine, voice: Voice, settings:
     tracks = []
     for index, chapter in enumerate(chapters):
         planned: list[PlannedChunk] = []
-        carried_break, carried_mark = False, None
         for chunk in by_chapter.get(index, []):
-            if not speakable(chunk.text):  # "—", "* * *": no engine says anything for it
-                carried_break = carried_break or chunk.scene_break_before
-                carried_mark = carried_mark or chunk.mark
-                if chunk.ends_paragraph and planned and planned[-1].paragraph == chunk.paragraph:
-                    planned[-1].ends_paragraph = True
-                continue
             seed = chunk_seed(chunk.id, settings.seed)
             applied = pronouncer.apply(chunk.text) if pronouncer else None
             said = PlannedChunk(id=chunk.id, key="", seed=seed, text=chunk.text, role=chunk.role.value,
                                 paragraph=chunk.paragraph, ends_paragraph=chunk.ends_paragraph,
-                                scene_break_before=chunk.scene_break_before or carried_break,
-                                mark=chunk.mark or carried_mark,
+                                scene_break_before=chunk.scene_break_before, mark=chunk.mark,
                                 speech=applied.text if applied and applied.text != chunk.text else None,
                                 pronunciations=applied.pronunciations if applied else [])
             said.key = cache_key(chunk.id, engine.name, engine.model_revision, voice.hash,
                                  settings.key() + said.lexicon_key, seed)
             planned.append(said)
-            carried_break, carried_mark = False, None
         if planned:
             tracks.append(Track(index=len(tracks), title=titles[index] or f"Track {index}", kind=kinds[index],
                                 chunks=planned))
     info = BookInfo(title=book.title, authors=book.authors, language=book.language, publisher=book.publisher,
                     date=book.date, description=book.description, cover_note=book.cover_note)
-    return Plan(slug=slugify(book.title), source=str(source), source_sha256=file_sha256(source), book=info,
+    return Plan(slug=slugify(book.title), source=str(source), source_sha256=source_sha256 or file_sha256(source),
+                book=info,
                 engine=engine.name, model_revision=engine.model_revision, sample_rate=engine.sample_rate,
                 voice_name=voice.name, voice_hash=voice.hash, settings=settings, tracks=tracks,
                 lexicon=LexiconUse(files=pronouncer.files, entries=pronouncer.entries, skipped=pronouncer.skipped)

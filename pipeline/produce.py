@@ -139,7 +139,7 @@ def prepare_locked(options: ProduceOptions,
     slug = slugify(book.title)
     pronouncer = book_pronouncer(options.manuscript, book_folder_for(options.output_root, slug, me), voice.name,
                                  engine_phonemes(engine), options.lexicons, options.ipa_fallback)
-    plan = build_plan(book, options.manuscript, engine, voice, settings, pronouncer)
+    plan = build_plan(book, options.manuscript, engine, voice, settings, pronouncer, me.sha256)
     paths, lock = claim_book_folder(options.output_root, plan.slug, me, on_notice)
     plan.slug = paths.slug
     try:

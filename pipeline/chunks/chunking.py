@@ -49,12 +49,12 @@ def text_pieces(text: str, language: str, max_chars: int, min_chars: int) -> lis
     """Chunk texts for one spoken paragraph (or title)."""
     pieces: list[str] = []
     for sentence in split_sentences(text, language):
-        pieces.extend(piece for piece in split_long_sentence(sentence, max_chars) if _speaks(piece))
+        pieces.extend(piece for piece in split_long_sentence(sentence, max_chars) if speakable(piece))
     return _merge_short(pieces, max_chars, min_chars)
 
 
-def _speaks(text: str) -> bool:
-    """Whether an engine has anything to say: "—", "* * *" or "…" alone make no audio."""
+def speakable(text: str) -> bool:
+    """Whether an engine has anything to say: "—", "* * *" or "…" alone make no audio. Every chunk is."""
     return any(c.isalnum() for c in text)
 
 
@@ -92,19 +92,20 @@ def chunk_chapter(chapter: Chapter, index: int, language: str, max_chars: int,
             add(text_pieces(spoken, language, max_chars, min_chars), -1, ChunkRole.TITLE, False)
     title = spoken_title(chapter, language)
     add(text_pieces(title, language, max_chars, min_chars), -1, ChunkRole.TITLE, bool(chunks))
-    pending_break = False  # a scene break before a paragraph with nothing to read moves on
+    # A scene break or a grouped leaf's marker before a paragraph with nothing to read ("* * *" alone)
+    # moves on to the next chunk that says something.
+    pending_break, pending_mark = False, None
     for number, (paragraph, spoken) in enumerate(
             zip(chapter.paragraphs, spoken_paragraphs(chapter, language))):
         pending_break = pending_break or paragraph.scene_break_before
         if paragraph.marker is not None:  # a grouped leaf's title: a marker, after a longer pause
-            heading = text_pieces(spoken_heading(paragraph.text, language), language, max_chars, min_chars)
-            add(heading, number, ChunkRole.TITLE, bool(chunks), paragraph.marker)
-            pending_break = False
-            continue
-        texts = text_pieces(spoken, language, max_chars, min_chars)
+            texts = text_pieces(spoken_heading(paragraph.text, language), language, max_chars, min_chars)
+            role, pending_break, pending_mark = ChunkRole.TITLE, bool(chunks), pending_mark or paragraph.marker
+        else:
+            texts, role = text_pieces(spoken, language, max_chars, min_chars), ChunkRole.TEXT
         if texts:
-            add(texts, number, ChunkRole.TEXT, pending_break)
-            pending_break = False
+            add(texts, number, role, pending_break, pending_mark)
+            pending_break, pending_mark = False, None
     return chunks
 
 

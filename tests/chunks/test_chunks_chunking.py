@@ -179,3 +179,13 @@ def test_sentences_with_nothing_to_say_make_no_chunks():
     book = Book(title="t", authors=[], language="en",
                 chapters=[Chapter(title="* * *", paragraphs=[Paragraph("—"), Paragraph("Yes. … Go.")])])
     assert [(c.role, c.text) for c in chunk_book(book, 400)] == [(ChunkRole.TEXT, "Yes. … Go.")]
+
+
+def test_a_marker_with_nothing_to_say_moves_to_the_next_chunk():
+    """A grouped leaf titled "—" still gets its chapter marker (and its longer pause): on the next chunk."""
+    book = book_of("First poem.", Paragraph("—", marker="Songs, —"), "Second poem.",
+                   Paragraph("Song 3", marker="Songs, Song 3"), "Third poem.")
+    chunks = chunk_book(book, 400)
+    assert [(c.text, c.mark, c.scene_break_before) for c in chunks if c.role is ChunkRole.TEXT or c.mark] == [
+        ("First poem.", None, False), ("Second poem.", "Songs, —", True), ("Song Three", "Songs, Song 3", True),
+        ("Third poem.", None, False)]
