@@ -6,7 +6,7 @@ inaccurate, so each chunk is decoded with a small bigram language model built fr
 the decoder is steered towards the words that should be there, in their order, but still free to
 leave words out (a skipped word or a cut-off ending) or to repeat and reorder them (babble), which
 is exactly what we want to catch. The dictionary holds only the words seen so far, so building a
-chunk's model takes milliseconds; decoding costs about 2.5% of the clip's length in CPU time.
+chunk's model takes milliseconds; decoding costs about 1% of the clip's length in CPU time.
 """
 
 from __future__ import annotations
@@ -110,7 +110,13 @@ class PocketsphinxRecogniser:
                 # Score every second 10 ms frame: 40% less CPU (QA cost as much as synthesis). On the
                 # 61 longer chunks of the Wodehouse chapter I: no clean chunk flagged either way, a cut
                 # middle third caught 52 vs 51 times, another chunk appended 59 vs 59.
-                ds=2))
+                ds=2,
+                # No phonetic lookahead and the 2 best Gaussians per frame instead of 4: the chunk's own
+                # bigram model already keeps the search small, so acoustic scoring is the cost. On the 59
+                # longer chunks of chapter I: decoding CPU 5.05 s -> 2.80 s; no clean chunk flagged either
+                # way; a cut middle third caught 54 vs 52 times, half a chunk 59 vs 59, another chunk's
+                # audio appended 58 vs 57.
+                pl_window=0, topn=2))
         self._known = {"the"}
         self._lock = threading.Lock()
 
@@ -168,14 +174,11 @@ def _read_dictionary(path: str) -> dict[str, str]:
 
 
 def _to_pcm16(audio: np.ndarray, rate: int) -> bytes:
-    from math import gcd
-
-    from scipy.signal import resample_poly
+    import soxr  # mastering's resampler: 4x faster here than scipy's resample_poly, and no scipy.signal import
 
     audio = np.asarray(audio, dtype=np.float32)
     if rate != ASR_RATE and len(audio):
-        g = gcd(ASR_RATE, rate)
-        audio = resample_poly(audio, ASR_RATE // g, rate // g)
+        audio = soxr.resample(audio, rate, ASR_RATE, quality="HQ")
     return (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
 
 

@@ -12,11 +12,10 @@ import contextlib
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 from pipeline.model_cache import prepared
-from pipeline.speech.engines.piper_layout import decoder_as_2d
+
+# onnx (0.8 s to import) is only needed to prepare the model, once per machine: it is imported there.
 
 # Frames of noise available to one sentence. A VITS frame is `hop_length` (256) samples, so
 # 16384 frames is ~190 s of audio at 22.05 kHz: far more than any chunk produces.
@@ -51,6 +50,8 @@ def prepared_model(model_path: Path, revision: str, options):
 def prepared_graph(model_path: Path) -> onnx.ModelProto:
     """The seeded model, its decoder as 2-D convolutions where the export allows (see
     `piper_layout`; the same audio, faster)."""
+    from pipeline.speech.engines.piper_layout import decoder_as_2d
+
     model, _ = seeded_model(model_path)
     with contextlib.suppress(ValueError):  # an export the rewrite does not know runs as it is
         decoder_as_2d(model)
@@ -62,6 +63,9 @@ def seeded_model(model_path: Path) -> tuple[onnx.ModelProto, list[tuple[str, int
 
     Returns the model and, per new input, (name, channels).
     """
+    import onnx
+    from onnx import TensorProto, helper
+
     model = onnx.load(str(model_path))
     graph = model.graph
     shapes = _infer_channels(model)
@@ -99,6 +103,8 @@ def _infer_channels(model: onnx.ModelProto) -> dict[str, int]:
     Where inference cannot tell (a shape computed at run time), MAX_CHANNELS is used: the slice
     cuts the noise to the real channel count anyway.
     """
+    import onnx
+
     inferred = onnx.shape_inference.infer_shapes(model)
     wanted = {n.input[0] for n in model.graph.node if n.op_type == "RandomNormalLike"}
     channels: dict[str, int] = {}
