@@ -1,6 +1,6 @@
 """Prefect overhead: a book through a served deployment vs `audiobook produce --no-prefect`.
 
-Usage: .venv/bin/python bench/prefect_overhead.py [--pairs 3] [--chapter-pairs 2] [--chapter 1]
+Usage: .venv/bin/python bench/prefect_overhead.py [--pairs 3] [--chapter-pairs 2] [--chapter 1] [--allow-load]
 
 Starts a throwaway Prefect server (loopback, temporary PREFECT_HOME, SQLite) and
 `python -m flows.serve --no-schedule` (as the README says: it checks for runs every 2 s), then runs
@@ -13,6 +13,8 @@ which of the two goes first so that drift in the machine's load does not favour 
            API calls and artifacts all included. Also its pick-up delay (created to running).
 on the bundled sample and on one chapter of the Wodehouse book. Prints each pair and the median
 ratio served/direct; writes bench/results/prefect_overhead.json. Server start-up is not counted.
+Like produce_bench.py, each pair waits for a 1-minute load average <= --max-load (0.5) and refuses
+to measure on a busy machine unless --allow-load.
 """
 
 from __future__ import annotations
@@ -85,9 +87,13 @@ def served(client, deployment_id, book: Path, out: Path) -> tuple[float, float]:
     return total, (run.start_time - run.created).total_seconds()
 
 
-def measure(name: str, book: Path, pairs: int, client, deployment_id, env: dict, tmp: Path) -> dict:
+def measure(name: str, book: Path, pairs: int, client, deployment_id, env: dict, tmp: Path, max_load: float,
+            allow_load: bool) -> dict:
+    from produce_bench import wait_for_quiet
+
     rows = []
     for n in range(pairs):
+        load = wait_for_quiet(max_load, allow_load)  # a busy machine slows both sides, but not alike
         out = tmp / f"{name}-{n}"
         if n % 2 == 0:
             d = direct(book, out / "direct", env)
@@ -96,7 +102,8 @@ def measure(name: str, book: Path, pairs: int, client, deployment_id, env: dict,
             s, pickup = served(client, deployment_id, book, out / "served")
             d = direct(book, out / "direct", env)
         rows.append({"direct_s": round(d, 2), "served_s": round(s, 2), "pickup_s": round(pickup, 2),
-                     "ratio": round(s / d, 3), "first": "direct" if n % 2 == 0 else "served"})
+                     "ratio": round(s / d, 3), "first": "direct" if n % 2 == 0 else "served",
+                     "load_1min": round(load, 2), "loaded": load > max_load})
         print(f"{name} pair {n + 1}: direct {d:.1f} s · served {s:.1f} s (picked up after {pickup:.1f} s) · "
               f"ratio {s / d:.2f}", flush=True)
     ratios = [r["ratio"] for r in rows]
@@ -109,6 +116,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="paired runs of the sample (default 3)")
     parser.add_argument("--chapter-pairs", type=int, default=2, help="paired runs of the chapter (default 2; 0: skip)")
     parser.add_argument("--chapter", type=int, default=1, help="Wodehouse chapter index (default 1, ~1000 words)")
+    parser.add_argument("--max-load", type=float, default=0.5, help="highest 1-minute load average before a pair")
+    parser.add_argument("--allow-load", action="store_true", help="measure on a busy machine, flagging pairs loaded")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="prefect-overhead-"))
@@ -130,9 +139,9 @@ def main() -> None:
 
         books = [("sample", SAMPLE, args.pairs)]
         if args.chapter_pairs:
-            from produce_bench import chapter_manuscript
+            from produce_bench import book_manuscript
 
-            books.append((f"wodehouse-chapter-{args.chapter}", chapter_manuscript(args.chapter, tmp), args.chapter_pairs))
+            books.append((f"wodehouse-chapter-{args.chapter}", book_manuscript([args.chapter], tmp), args.chapter_pairs))
         with SyncPrefectClient(env["PREFECT_API_URL"]) as client:
             while True:
                 try:
@@ -141,7 +150,8 @@ def main() -> None:
                 except ObjectNotFound:
                     time.sleep(0.5)
             time.sleep(3)  # let the runner settle into its polling loop
-            results = {name: measure(name, book, pairs, client, deployment.id, env, tmp) for name, book, pairs in books}
+            results = {name: measure(name, book, pairs, client, deployment.id, env, tmp, args.max_load,
+                                     args.allow_load) for name, book, pairs in books}
         sample = results["sample"]
         result = {"machine": platform.platform(), "cpus": os.cpu_count(), "runner_poll_frequency_s": 2,
                   "ratio_total": sample["median_ratio"], "books": results,

@@ -189,7 +189,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="JSON results here (default bench/results/produce_<label>.json)")
     args = parser.parse_args()
     chapters = None if args.full_book else parse_chapters(args.chapters)
-    label = ("full_book" if chapters is None else "chapters_" + "-".join(map(str, chapters))) + \
+    label = ("full_book" if chapters is None else "chapters_" + args.chapters.replace(",", "+")) + \
         ("_noqa" if args.no_qa else "")
     result = bench(label, chapters, args.pairs, ("--no-qa",) if args.no_qa else (), args.max_load, args.allow_load,
                    args.max_words, args.keep)

@@ -164,7 +164,7 @@ def bench_prefect(args, state: dict) -> dict:
         return {"_skipped": "Prefect overhead: bench/prefect_overhead.py not present"}
     stored = args.quick and path.exists()
     if not stored:
-        run([str(script)], timeout=1800)
+        run([str(script), "--allow-load"], timeout=1800)
     r = json.loads(path.read_text())
     note = "served run / direct run" + (" (stored result; rerun without --quick)" if stored else "")
     return {"prefect_overhead_ratio": metric(r["ratio_total"], "ratio", "lower", note)}
