@@ -22,6 +22,8 @@ class Run:
     wall_s: float
     peak_rss_mb: float  # the whole process tree (Python + ffmpeg children), sampled every 0.1 s
     output: str
+    peak_at_s: float = 0.0  # when the peak was seen, seconds after the start
+    peak_children_mb: float = 0.0  # the children's share of the peak
 
 
 def _own_memory(child: psutil.Process) -> int:
@@ -40,6 +42,8 @@ class TreePeakRss:
 
     def __init__(self, pid: int, interval: float = 0.1):
         self.pid, self.interval, self.peak_mb = pid, interval, 0.0
+        self.peak_at_s = self.peak_children_mb = 0.0
+        self._began = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -50,8 +54,11 @@ class TreePeakRss:
             return
         while not self._stop.is_set():
             try:
-                total = root.memory_info().rss + sum(_own_memory(c) for c in root.children(recursive=True))
-                self.peak_mb = max(self.peak_mb, total / 2**20)
+                children = sum(_own_memory(c) for c in root.children(recursive=True))
+                total = (root.memory_info().rss + children) / 2**20
+                if total > self.peak_mb:
+                    self.peak_mb, self.peak_children_mb = total, children / 2**20
+                    self.peak_at_s = time.perf_counter() - self._began
             except psutil.Error:
                 pass
             time.sleep(self.interval)
@@ -70,7 +77,8 @@ def run_measured(args: list[str], env: dict | None = None) -> Run:
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     with TreePeakRss(proc.pid) as memory:
         output = proc.communicate()[0]
-    return Run(proc.returncode, time.perf_counter() - began, memory.peak_mb, output)
+    return Run(proc.returncode, time.perf_counter() - began, memory.peak_mb, output, memory.peak_at_s,
+               memory.peak_children_mb)
 
 
 def python(*args: str) -> list[str]:

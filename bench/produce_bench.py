@@ -107,6 +107,7 @@ def produce(manuscript: Path, out: Path, extra: tuple[str, ...]) -> dict:
     report = json.loads(next(out.glob("*/report.json")).read_text())
     return {"wall_s": run.wall_s, "cpu_s": cpu, "speech_s": report["synthesis"]["audio_s"],
             "finished_s": report["duration_s"], "peak_rss_mb": run.peak_rss_mb,
+            "peak_at_s": round(run.peak_at_s, 1), "peak_children_mb": round(run.peak_children_mb, 1),
             "all_files_pass_acx": all(f["passed"] for f in report["files"]), "files": len(report["files"])}
 
 
@@ -151,7 +152,7 @@ def bench(label: str, chapters: list[int] | None, pairs: int, extra: tuple[str, 
                   f"CLI {cli['wall_s']:.1f} s wall, {cli['cpu_s']:.1f} s CPU, {row['cli_speech_speed']:.1f}x; "
                   f"produce {ours['wall_s']:.1f} s wall, {ours['cpu_s']:.1f} s CPU, "
                   f"{row['produce_speech_speed']:.1f}x speech, {row['produce_finished_speed']:.1f}x finished, "
-                  f"{ours['peak_rss_mb']:.0f} MB; ratio {row['ratio_to_cli']:.3f}", flush=True)
+                  f"{ours['peak_rss_mb']:.0f} MB at {ours['peak_at_s']:.0f} s; ratio {row['ratio_to_cli']:.3f}", flush=True)
         if keep is not None:  # the last produced book, for timing mastering/packaging alone (bench/run_all.py)
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(folder / "out", keep)
