@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE_BOOK = REPO / "books" / "the-lighthouse-keepers-cat.md"
+
+# The commands under test run as a terminal's foreground job would. A suite started in the
+# background by a non-interactive shell (a CI script's `cmd &`) inherits SIGINT ignored, passes
+# that on to every child, and the children then rightly ignore the Ctrl-C the tests send them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def write_book(folder: Path, name: str = "tiny.md", title: str = "A Tiny Test Book",

@@ -18,11 +18,8 @@ def test_ctrl_c_during_start_up_is_one_line_and_exit_130(tmp_path, after_s):
     """The process stops itself where the CLI begins loading its libraries (so that the moment does
     not depend on the machine's speed), then gets Ctrl-C `after_s` seconds after it goes on."""
     book = write_book(tmp_path)
-    # As a terminal's foreground job: a job started in the background by a non-interactive shell (a
-    # CI script's `cmd &`) inherits SIGINT ignored, and then rightly ignores Ctrl-C.
     proc = start("produce", str(book), "--output", str(tmp_path / "out"), *NO_QA,
-                 env={"AUDIOBOOK_FAULT": "startup:1:STOP"},
-                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                 env={"AUDIOBOOK_FAULT": "startup:1:STOP"})
     wait_stopped(proc)
     if after_s:
         os.kill(proc.pid, signal.SIGCONT)
