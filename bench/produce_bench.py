@@ -7,12 +7,14 @@
 
 The reference is the program a user would otherwise run: the stock `piper` CLI
 (`piper -m MODEL -i chunks.txt -f out.wav`, onnxruntime on every core, model loaded by it), given
-exactly the chunk texts the pipeline reads (from `audiobook inspect --json --chunks`), one per line.
+exactly the chunk texts the pipeline reads (from `audiobook inspect --json --chunks --max-chars N` at the
+Piper engine's chunk limit N, which `produce` chunks to), one per line.
 Runs alternate (CLI, produce, CLI, produce, ...) so that drift in the machine's speed hits both alike;
 each produce run starts from an empty output folder (machine-level model caches stay warm, as for a
 user's second book). Reported per side: wall and CPU seconds (the process tree's, from rusage),
 speech seconds (the engine's output) and finished-audio seconds (the mastered files) per wall
-second, peak RSS of the process tree; then medians, min-max, and the ratio of produce's speech
+second, peak RSS of the process tree (sampled) and the Python process's exact peak (the kernel's
+VmHWM); then medians, min-max, and the ratio of produce's speech
 speed to the CLI's, pair by pair.
 
 Timings on a busy machine are meaningless (the single-process CLI gets one core and looks slower):
@@ -66,8 +68,12 @@ def book_manuscript(chapters: list[int] | None, folder: Path, max_words: int | N
 
 
 def chunk_texts(manuscript: Path) -> list[str]:
-    """The spoken chunk texts `produce` will synthesise, in order (the inspect JSON contract)."""
-    run = run_measured(python("-m", "pipeline.cli", "inspect", str(manuscript), "--json", "--chunks"))
+    """The spoken chunk texts `produce` will synthesise, in order (the inspect JSON contract), cut at the
+    engine's own limit: inspect's default (400) would hand the CLI longer sentences than produce reads."""
+    from pipeline.speech.engines.piper import PiperEngine
+
+    run = run_measured(python("-m", "pipeline.cli", "inspect", str(manuscript), "--json", "--chunks",
+                              "--max-chars", str(PiperEngine.max_chunk_chars)))
     if run.returncode:
         raise SystemExit(run.output[-2000:])
     data = json.loads(run.output)
@@ -108,6 +114,7 @@ def produce(manuscript: Path, out: Path, extra: tuple[str, ...]) -> dict:
     return {"wall_s": run.wall_s, "cpu_s": cpu, "speech_s": report["synthesis"]["audio_s"],
             "finished_s": report["duration_s"], "peak_rss_mb": run.peak_rss_mb,
             "peak_at_s": round(run.peak_at_s, 1), "peak_children_mb": round(run.peak_children_mb, 1),
+            "python_hwm_mb": round(run.root_hwm_mb, 1),
             "all_files_pass_acx": all(f["passed"] for f in report["files"]), "files": len(report["files"])}
 
 
@@ -152,7 +159,7 @@ def bench(label: str, chapters: list[int] | None, pairs: int, extra: tuple[str, 
                   f"CLI {cli['wall_s']:.1f} s wall, {cli['cpu_s']:.1f} s CPU, {row['cli_speech_speed']:.1f}x; "
                   f"produce {ours['wall_s']:.1f} s wall, {ours['cpu_s']:.1f} s CPU, "
                   f"{row['produce_speech_speed']:.1f}x speech, {row['produce_finished_speed']:.1f}x finished, "
-                  f"{ours['peak_rss_mb']:.0f} MB at {ours['peak_at_s']:.0f} s; ratio {row['ratio_to_cli']:.3f}", flush=True)
+                  f"{ours['peak_rss_mb']:.0f} MB at {ours['peak_at_s']:.0f} s (Python's own peak {ours['python_hwm_mb']:.0f} MB); ratio {row['ratio_to_cli']:.3f}", flush=True)
         if keep is not None:  # the last produced book, for timing mastering/packaging alone (bench/run_all.py)
             shutil.rmtree(keep, ignore_errors=True)
             shutil.copytree(folder / "out", keep)
@@ -166,6 +173,7 @@ def bench(label: str, chapters: list[int] | None, pairs: int, extra: tuple[str, 
             "produce_finished_speed": summary([r["produce_finished_speed"] for r in rows]),
             "ratio_to_cli": summary([r["ratio_to_cli"] for r in rows]),
             "produce_peak_rss_mb": summary(pick("produce", "peak_rss_mb")),
+            "produce_python_hwm_mb": summary(pick("produce", "python_hwm_mb")),
             "all_files_pass_acx": all(r["produce"]["all_files_pass_acx"] for r in rows),
             "machine": {"cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M")}}
 
@@ -199,7 +207,8 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"\n| {label} | median | min | max |\n|---|---|---|---|")
     for key in ("cli_wall_s", "cli_cpu_s", "produce_wall_s", "produce_cpu_s", "cli_speech_speed",
-                "produce_speech_speed", "produce_finished_speed", "ratio_to_cli", "produce_peak_rss_mb"):
+                "produce_speech_speed", "produce_finished_speed", "ratio_to_cli", "produce_peak_rss_mb",
+                "produce_python_hwm_mb"):
         s = result[key]
         print(f"| {key} | {s['median']} | {s['min']} | {s['max']} |")
     if result["loaded_pairs"]:
